@@ -1,0 +1,63 @@
+"""Helpers for baking the template and checking what it baked."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+PROBE = Path(__file__).with_name("probe.py")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment for a baked project's tools: no FLASK_* leaking in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PYTEST_"))}
+    env.update(extra)
+    return env
+
+
+def run(*args: str | Path, cwd: Path, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    """Run a command; on failure the assertion shows its whole output."""
+    result = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=kwargs.pop("env", None) or clean_env(),
+        timeout=kwargs.pop("timeout", 300),
+        check=False,
+        **kwargs,
+    )
+    if check:
+        assert result.returncode == 0, (
+            f"{' '.join(map(str, args))} exited {result.returncode} in {cwd}\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def python(*args: str | Path, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
+    return run(sys.executable, *args, cwd=cwd, **kwargs)
+
+
+def bake(output_dir: Path, **answers) -> Path:
+    """Bake the template with ``answers`` through cookiecutter's API."""
+    return Path(
+        cookiecutter(
+            str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir)
+        )
+    )
+
+
+def live_headers(project: Path, package: str) -> dict:
+    """What the baked app really sends, keyed by "scheme path"."""
+    return json.loads(python(PROBE, project, package, cwd=project).stdout)
+
+
+@pytest.fixture
+def baked_defaults(tmp_path: Path) -> Path:
+    return bake(tmp_path)

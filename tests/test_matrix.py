@@ -1,0 +1,141 @@
+"""Every valid answer set bakes a project that passes its own checks.
+
+The expected headers are written out per answer set, not computed by the code
+under test: a template change that alters what a service sends must show up
+here as a changed row.
+"""
+
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from conftest import bake, live_headers, python
+
+
+class Row(NamedTuple):
+    answers: dict
+    package: str
+    x_frame_options: str
+    content_security_policy: str
+    hsts: str | None  # on https; never on http
+
+
+CSP_SELF = (
+    "default-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'self'"
+)
+CSP_NONE = (
+    "default-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+YEAR = "max-age=31536000"
+
+ON, OFF = True, False
+PKG = "example_service"
+
+MATRIX = {
+    # hsts on: includeSubDomains x preload (preload only where valid)
+    "hsts-on-subdomains-SAMEORIGIN": Row({}, PKG, "SAMEORIGIN", CSP_SELF, f"{YEAR}; includeSubDomains"),
+    "hsts-on-subdomains-DENY": Row({"frame_policy": "DENY"}, PKG, "DENY", CSP_NONE, f"{YEAR}; includeSubDomains"),
+    "hsts-on-SAMEORIGIN": Row({"hsts_include_subdomains": OFF}, PKG, "SAMEORIGIN", CSP_SELF, YEAR),
+    "hsts-on-DENY": Row({"hsts_include_subdomains": OFF, "frame_policy": "DENY"}, PKG, "DENY", CSP_NONE, YEAR),
+    "hsts-on-subdomains-preload-SAMEORIGIN": Row({"hsts_preload": ON}, PKG, "SAMEORIGIN", CSP_SELF, f"{YEAR}; includeSubDomains; preload"),
+    "hsts-on-subdomains-preload-DENY": Row({"hsts_preload": ON, "frame_policy": "DENY"}, PKG, "DENY", CSP_NONE, f"{YEAR}; includeSubDomains; preload"),
+    # hsts off: the subdomain answer has no effect, preload is refused
+    "hsts-off-subdomains-SAMEORIGIN": Row({"hsts": OFF}, PKG, "SAMEORIGIN", CSP_SELF, None),
+    "hsts-off-subdomains-DENY": Row({"hsts": OFF, "frame_policy": "DENY"}, PKG, "DENY", CSP_NONE, None),
+    "hsts-off-SAMEORIGIN": Row({"hsts": OFF, "hsts_include_subdomains": OFF}, PKG, "SAMEORIGIN", CSP_SELF, None),
+    "hsts-off-DENY": Row({"hsts": OFF, "hsts_include_subdomains": OFF, "frame_policy": "DENY"}, PKG, "DENY", CSP_NONE, None),
+    # other names everywhere, a two-year max-age
+    "naming-payments-api": Row(
+        {
+            "project_name": "Payments API",
+            "project_slug": "payments-gateway",
+            "package_name": "payments_core",
+            "description": "Takes card payments.",
+            "author_name": "Payments Team",
+            "author_email": "payments@example.org",
+            "hsts_max_age": "63072000",
+            "hsts_preload": ON,
+            "frame_policy": "DENY",
+        },
+        "payments_core",
+        "DENY",
+        CSP_NONE,
+        "max-age=63072000; includeSubDomains; preload",
+    ),
+}
+
+SAME_FOR_EVERY_ANSWER = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": (
+        "accelerometer=(), camera=(), geolocation=(), gyroscope=(), "
+        "magnetometer=(), microphone=(), payment=(), usb=()"
+    ),
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "X-Permitted-Cross-Domain-Policies": "none",
+}
+
+# What each response's own Cache-Control is; the baseline's no-store elsewhere.
+CACHE_CONTROL = {
+    "/cache": "public, max-age=60",
+    "/static/style.css": "no-cache",  # Flask's static view sets its own
+}
+STATUS = {"/no-such-page": 404}
+
+
+@pytest.fixture(params=MATRIX, scope="module")
+def combination(request, tmp_path_factory) -> tuple[Row, Path]:
+    row = MATRIX[request.param]
+    return row, bake(tmp_path_factory.mktemp(request.param), **row.answers)
+
+
+def test_baked_test_suite_passes(combination):
+    _, project = combination
+    result = python("-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", cwd=project)
+    assert " passed" in result.stdout
+
+
+def test_baked_code_is_lint_clean(combination):
+    _, project = combination
+    python("-m", "ruff", "check", "--no-cache", ".", cwd=project)
+    python("-m", "ruff", "format", "--check", "--no-cache", ".", cwd=project)
+
+
+def test_live_headers_match_the_answers(combination):
+    row, project = combination
+    report = live_headers(project, row.package)
+    for request_line, response in report.items():
+        scheme, path = request_line.split(" ", 1)
+        expected = {
+            **SAME_FOR_EVERY_ANSWER,
+            "X-Frame-Options": row.x_frame_options,
+            "Content-Security-Policy": row.content_security_policy,
+            "Cache-Control": CACHE_CONTROL.get(path, "no-store, max-age=0"),
+            "Strict-Transport-Security": row.hsts if scheme == "https" else None,
+        }
+        assert response["status"] == STATUS.get(path, 200), request_line
+        for name, value in expected.items():
+            sent = [v for k, v in response["headers"] if k.lower() == name.lower()]
+            assert sent == ([value] if value else []), f"{request_line}: {name}"
+
+
+def test_no_template_syntax_is_left(combination):
+    _, project = combination
+    for path in project.rglob("*"):
+        if not path.is_file():
+            continue
+        text = path.read_text()
+        assert "cookiecutter" not in text, path
+        if "templates" not in path.parts:  # Flask's own Jinja templates
+            assert "{{" not in text, path
+            assert "{%" not in text, path
+
+
+def test_baked_package_has_the_chosen_name(combination):
+    row, project = combination
+    assert project.name == row.answers.get("project_slug", "example-service")
+    assert (project / "src" / row.package / "security.py").is_file()

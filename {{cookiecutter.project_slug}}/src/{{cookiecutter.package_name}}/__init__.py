@@ -1,0 +1,32 @@
+"""The service's application factory."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from . import config as defaults
+from . import routes, security
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: baked defaults, then FLASK_* environment, then ``config``.
+
+    ``config`` is how tests and embedding code override settings, as in
+    Flask's tutorial.
+    """
+    app = Flask(__name__)
+    app.config.from_object(defaults)
+    app.config.from_prefixed_env()
+    if config is not None:
+        app.config.from_mapping(config)
+    if not app.config["SECRET_KEY"] and not app.testing:
+        raise RuntimeError(
+            "FLASK_SECRET_KEY is not set: export a long random value, e.g. from "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    # Registered first so it runs last: it sees every header that views,
+    # blueprints and later app hooks have set, and leaves theirs alone.
+    security.init_app(app)
+    app.register_blueprint(routes.bp)
+    return app

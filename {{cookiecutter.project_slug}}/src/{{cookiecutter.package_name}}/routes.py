@@ -1,0 +1,42 @@
+"""The service's pages. The security headers are added for them by security.py."""
+
+import csv
+import io
+
+from flask import Blueprint, Response, make_response, render_template, send_file
+
+from .security import NO_STORE
+
+bp = Blueprint("pages", __name__)
+
+EXPORT_ROWS = [("col1", "col2"), ("val1", "val2")]
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html")
+
+
+@bp.get("/cache")
+def cached_data() -> Response:
+    """Public and cacheable for a minute: this view's Cache-Control wins."""
+    response = make_response("This data is cacheable\n")
+    response.mimetype = "text/plain"
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@bp.get("/download")
+def download() -> Response:
+    """A CSV export as an attachment; Werkzeug encodes the filename (RFC 6266)."""
+    text = io.StringIO()
+    csv.writer(text).writerows(EXPORT_ROWS)
+    response = send_file(
+        io.BytesIO(text.getvalue().encode()),
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name="data.csv",
+    )
+    # An export is user data: never cached (send_file would say no-cache).
+    response.headers["Cache-Control"] = NO_STORE
+    return response
