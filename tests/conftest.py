@@ -15,12 +15,16 @@ PROBE = Path(__file__).with_name("probe.py")
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment for a baked project's tools: no FLASK_* leaking in."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PYTEST_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PYTEST_"))
+    }
     env.update(extra)
     return env
 
 
-def run(*args: str | Path, cwd: Path, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+def run(
+    *args: str | Path, cwd: Path, check: bool = True, **kwargs
+) -> subprocess.CompletedProcess:
     """Run a command; on failure the assertion shows its whole output."""
     result = subprocess.run(
         [str(a) for a in args],
@@ -48,7 +52,10 @@ def bake(output_dir: Path, **answers) -> Path:
     """Bake the template with ``answers`` through cookiecutter's API."""
     return Path(
         cookiecutter(
-            str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir)
+            str(TEMPLATE),
+            no_input=True,
+            extra_context=answers,
+            output_dir=str(output_dir),
         )
     )
 
@@ -56,6 +63,17 @@ def bake(output_dir: Path, **answers) -> Path:
 def live_headers(project: Path, package: str) -> dict:
     """What the baked app really sends, keyed by "scheme path"."""
     return json.loads(python(PROBE, project, package, cwd=project).stdout)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_cookiecutter_config(tmp_path_factory):
+    """Keep cookiecutter's replay files and clones out of the home directory."""
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    config.write_text(
+        f"replay_dir: {home / 'replay'}\ncookiecutters_dir: {home / 'clones'}\n"
+    )
+    os.environ["COOKIECUTTER_CONFIG"] = str(config)
 
 
 @pytest.fixture

@@ -36,17 +36,53 @@ PKG = "example_service"
 
 MATRIX = {
     # hsts on: includeSubDomains x preload (preload only where valid)
-    "hsts-on-subdomains-SAMEORIGIN": Row({}, PKG, "SAMEORIGIN", CSP_SELF, f"{YEAR}; includeSubDomains"),
-    "hsts-on-subdomains-DENY": Row({"frame_policy": "DENY"}, PKG, "DENY", CSP_NONE, f"{YEAR}; includeSubDomains"),
-    "hsts-on-SAMEORIGIN": Row({"hsts_include_subdomains": OFF}, PKG, "SAMEORIGIN", CSP_SELF, YEAR),
-    "hsts-on-DENY": Row({"hsts_include_subdomains": OFF, "frame_policy": "DENY"}, PKG, "DENY", CSP_NONE, YEAR),
-    "hsts-on-subdomains-preload-SAMEORIGIN": Row({"hsts_preload": ON}, PKG, "SAMEORIGIN", CSP_SELF, f"{YEAR}; includeSubDomains; preload"),
-    "hsts-on-subdomains-preload-DENY": Row({"hsts_preload": ON, "frame_policy": "DENY"}, PKG, "DENY", CSP_NONE, f"{YEAR}; includeSubDomains; preload"),
+    "hsts-on-subdomains-SAMEORIGIN": Row(
+        {}, PKG, "SAMEORIGIN", CSP_SELF, f"{YEAR}; includeSubDomains"
+    ),
+    "hsts-on-subdomains-DENY": Row(
+        {"frame_policy": "DENY"}, PKG, "DENY", CSP_NONE, f"{YEAR}; includeSubDomains"
+    ),
+    "hsts-on-SAMEORIGIN": Row(
+        {"hsts_include_subdomains": OFF}, PKG, "SAMEORIGIN", CSP_SELF, YEAR
+    ),
+    "hsts-on-DENY": Row(
+        {"hsts_include_subdomains": OFF, "frame_policy": "DENY"},
+        PKG,
+        "DENY",
+        CSP_NONE,
+        YEAR,
+    ),
+    "hsts-on-subdomains-preload-SAMEORIGIN": Row(
+        {"hsts_preload": ON},
+        PKG,
+        "SAMEORIGIN",
+        CSP_SELF,
+        f"{YEAR}; includeSubDomains; preload",
+    ),
+    "hsts-on-subdomains-preload-DENY": Row(
+        {"hsts_preload": ON, "frame_policy": "DENY"},
+        PKG,
+        "DENY",
+        CSP_NONE,
+        f"{YEAR}; includeSubDomains; preload",
+    ),
     # hsts off: the subdomain answer has no effect, preload is refused
-    "hsts-off-subdomains-SAMEORIGIN": Row({"hsts": OFF}, PKG, "SAMEORIGIN", CSP_SELF, None),
-    "hsts-off-subdomains-DENY": Row({"hsts": OFF, "frame_policy": "DENY"}, PKG, "DENY", CSP_NONE, None),
-    "hsts-off-SAMEORIGIN": Row({"hsts": OFF, "hsts_include_subdomains": OFF}, PKG, "SAMEORIGIN", CSP_SELF, None),
-    "hsts-off-DENY": Row({"hsts": OFF, "hsts_include_subdomains": OFF, "frame_policy": "DENY"}, PKG, "DENY", CSP_NONE, None),
+    "hsts-off-subdomains-SAMEORIGIN": Row(
+        {"hsts": OFF}, PKG, "SAMEORIGIN", CSP_SELF, None
+    ),
+    "hsts-off-subdomains-DENY": Row(
+        {"hsts": OFF, "frame_policy": "DENY"}, PKG, "DENY", CSP_NONE, None
+    ),
+    "hsts-off-SAMEORIGIN": Row(
+        {"hsts": OFF, "hsts_include_subdomains": OFF}, PKG, "SAMEORIGIN", CSP_SELF, None
+    ),
+    "hsts-off-DENY": Row(
+        {"hsts": OFF, "hsts_include_subdomains": OFF, "frame_policy": "DENY"},
+        PKG,
+        "DENY",
+        CSP_NONE,
+        None,
+    ),
     # other names everywhere, a two-year max-age
     "naming-payments-api": Row(
         {
@@ -95,7 +131,9 @@ def combination(request, tmp_path_factory) -> tuple[Row, Path]:
 
 def test_baked_test_suite_passes(combination):
     _, project = combination
-    result = python("-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", cwd=project)
+    result = python(
+        "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", cwd=project
+    )
     assert " passed" in result.stdout
 
 

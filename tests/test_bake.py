@@ -1,0 +1,91 @@
+"""The default bake and the command line people actually type."""
+
+from conftest import TEMPLATE, live_headers, python
+
+BAKED_FILES = {
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    "README.md",
+    "pyproject.toml",
+    "src/example_service/__init__.py",
+    "src/example_service/config.py",
+    "src/example_service/routes.py",
+    "src/example_service/security.py",
+    "src/example_service/static/style.css",
+    "src/example_service/templates/index.html",
+    "tests/conftest.py",
+    "tests/test_routes.py",
+    "tests/test_security_headers.py",
+}
+
+
+def test_defaults_bake_the_service_layout(baked_defaults):
+    files = {
+        p.relative_to(baked_defaults).as_posix()
+        for p in baked_defaults.rglob("*")
+        if p.is_file()
+    }
+    assert baked_defaults.name == "example-service"
+    assert files == BAKED_FILES
+
+
+def test_command_line_bakes_hsts_off_and_deny(tmp_path):
+    python(
+        "-m",
+        "cookiecutter",
+        "--no-input",
+        TEMPLATE,
+        "-o",
+        tmp_path,
+        "hsts=no",
+        "frame_policy=DENY",
+        cwd=tmp_path,
+    )
+    report = live_headers(tmp_path / "example-service", "example_service")
+    https = dict(report["https /"]["headers"])
+    assert https["X-Frame-Options"] == "DENY"
+    assert https["Content-Security-Policy"].endswith("frame-ancestors 'none'")
+    assert "Strict-Transport-Security" not in https
+
+
+def test_baked_tests_catch_a_weakened_policy(baked_defaults):
+    security = baked_defaults / "src/example_service/security.py"
+    source = security.read_text()
+    weakened = source.replace('("X-Content-Type-Options", "nosniff"),', "")
+    assert weakened != source
+    security.write_text(weakened)
+    result = python(
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "0",
+        cwd=baked_defaults,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "X-Content-Type-Options" in result.stdout
+
+
+def test_baked_tests_catch_a_clobbering_hook(baked_defaults):
+    security = baked_defaults / "src/example_service/security.py"
+    source = security.read_text()
+    clobbering = source.replace("if lowered not in present:", "if True:")
+    assert clobbering != source
+    security.write_text(clobbering)
+    result = python(
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "0",
+        cwd=baked_defaults,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "test_a_views_own_header_wins" in result.stdout
+    assert "test_cache_is_public_for_a_minute" in result.stdout
