@@ -13,7 +13,7 @@ bake: $(READY)
 	@echo "Baked build/example-service"
 
 test: $(READY)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -v
 
 $(READY): requirements.txt
 	$(PYTHON) -m venv $(VENV)

@@ -150,18 +150,21 @@ def test_cookiecutter_refuses_before_any_hook_as_the_readme_says(
 
 # Hostile answers reach the template verbatim through a replay file (and the
 # interactive prompt); nothing in them may run, and the service must stay green.
-def python_injection(marker: Path) -> list[str]:
-    touch = f"__import__('pathlib').Path({str(marker)!r}).touch()"
-    return [
-        f"'); {touch}; ('",
-        f'"); {touch}; ("',
-        f"'''); {touch}; ('''",
-        f'"""); {touch} #',
-    ]
+def touch(marker: Path) -> str:
+    return f"__import__('pathlib').Path({str(marker)!r}).touch()"
 
 
-def jinja_injection(marker: Path) -> str:
-    return "{{ cycler.__init__.__globals__.os.system('touch " + str(marker) + "') }}"
+INJECTIONS = {
+    # Each would run if pasted into Python source between that kind of quote.
+    "python-single-quote": lambda m: f"'); {touch(m)}; ('",
+    "python-double-quote": lambda m: f'"); {touch(m)}; ("',
+    "python-triple-single": lambda m: f"'''); {touch(m)}; ('''",
+    "python-triple-double": lambda m: f'"""); {touch(m)} #',
+    # Would run if any file rendered the answer as a template a second time.
+    "jinja": lambda m: (
+        "{{ cycler.__init__.__globals__.os.system('touch " + str(m) + "') }}"
+    ),
+}
 
 
 HOSTILE = {
@@ -224,20 +227,19 @@ def test_hostile_text_bakes_a_green_service_that_keeps_it(tmp_path, value):
     assert baked_setting(project, "hostile_service", "PROJECT_NAME") == value
 
 
-def test_injected_code_never_runs(tmp_path):
+@pytest.mark.parametrize("injection", INJECTIONS.values(), ids=INJECTIONS)
+def test_injected_code_never_runs(tmp_path, injection):
     marker = tmp_path / "MARKER"
-    for i, value in enumerate([*python_injection(marker), jinja_injection(marker)]):
-        case = tmp_path / f"case{i}"
-        case.mkdir()
-        project = bake_from_replay(case, baked_answers(value))
-        assert_green(project)
-        assert baked_setting(project, "hostile_service", "PROJECT_NAME") == value
-        assert not marker.exists(), value
+    value = injection(marker)
+    project = bake_from_replay(tmp_path, baked_answers(value))
+    assert_green(project)
+    assert baked_setting(project, "hostile_service", "PROJECT_NAME") == value
+    assert not marker.exists()
 
 
 def test_jinja_typed_at_the_prompt_is_kept_as_text(tmp_path):
     marker = tmp_path / "MARKER"
-    payload = jinja_injection(marker)
+    payload = INJECTIONS["jinja"](marker)
     defaults_for_the_other_ten_prompts = "\n" * 10
     result = run(
         sys.executable,
