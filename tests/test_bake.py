@@ -3,7 +3,13 @@
 from conftest import TEMPLATE, live_headers, python
 
 BAKED_FILES = {
+    ".dockerignore",
+    ".github/dependabot.yml",
+    ".github/workflows/ci.yml",
     ".gitignore",
+    "Dockerfile",
+    "gunicorn.conf.py",
+    "requirements.txt",
     ".pre-commit-config.yaml",
     "README.md",
     "pyproject.toml",
@@ -13,7 +19,9 @@ BAKED_FILES = {
     "src/example_service/security.py",
     "src/example_service/static/style.css",
     "src/example_service/templates/index.html",
+    "src/example_service/wsgi.py",
     "tests/conftest.py",
+    "tests/test_production.py",
     "tests/test_routes.py",
     "tests/test_security_headers.py",
 }

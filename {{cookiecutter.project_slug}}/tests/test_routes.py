@@ -19,3 +19,9 @@ def test_download_is_a_csv_attachment(client):
     assert response.headers["Content-Disposition"] == "attachment; filename=data.csv"
     assert response.text == "col1,col2\r\nval1,val2\r\n"
     assert response.headers.getlist("Cache-Control") == ["no-store, max-age=0"]
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.text == "ok\n"

@@ -17,6 +17,14 @@ def index() -> str:
     return render_template("index.html")
 
 
+@bp.get("/healthz")
+def healthz() -> Response:
+    """For load balancers and the container's HEALTHCHECK."""
+    response = make_response("ok\n")
+    response.mimetype = "text/plain"
+    return response
+
+
 @bp.get("/cache")
 def cached_data() -> Response:
     """Public and cacheable for a minute: this view's Cache-Control wins."""

@@ -1,0 +1,91 @@
+"""Start and stop real servers for tests: loopback only, bounded waits, always stopped."""
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(
+    port: int, path: str, timeout: float = 10
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One GET on a fresh connection: (status, headers, body)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.getheaders(), response.read()
+    finally:
+        connection.close()
+
+
+def wait_until_serving(
+    port: int, process: subprocess.Popen, seconds: float = 30
+) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {process.returncode} before serving"
+            )
+        with contextlib.suppress(OSError):
+            if get(port, "/healthz", timeout=2)[0] == 200:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing served on 127.0.0.1:{port} within {seconds}s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def gunicorn(
+    python: Path, project: Path, workers: int = 2, **env: str
+) -> Iterator[tuple[subprocess.Popen, int]]:
+    """The baked service under its own gunicorn.conf.py on 127.0.0.1."""
+    port = free_port()
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PYTEST_"))
+    } | {
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers),
+        "FLASK_SECRET_KEY": "test-only-secret",
+        **env,
+    }
+    log = (project / "gunicorn.log").open("w")
+    process = subprocess.Popen(
+        [str(python), "-m", "gunicorn", "--config", "gunicorn.conf.py"],
+        cwd=project,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_serving(port, process)
+        yield process, port
+    finally:
+        stop(process)
+        log.close()
+
+
+def children(pid: int) -> set[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return {int(p) for p in path.read_text().split()} if path.exists() else set()

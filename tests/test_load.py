@@ -1,0 +1,154 @@
+"""The baked service under its own gunicorn config, holding the baseline under load."""
+
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from conftest import bake, run
+from servers import children, get, gunicorn
+
+pytestmark = pytest.mark.xdist_group("gunicorn")
+
+BASELINE = {
+    "X-Frame-Options": "SAMEORIGIN",
+    "Content-Security-Policy": (
+        "default-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": (
+        "accelerometer=(), camera=(), geolocation=(), gyroscope=(), "
+        "magnetometer=(), microphone=(), payment=(), usb=()"
+    ),
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "X-Permitted-Cross-Domain-Policies": "none",
+}
+EXPECTED = {  # path: (status, Cache-Control)
+    "/": (200, "no-store, max-age=0"),
+    "/cache": (200, "public, max-age=60"),
+    "/download": (200, "no-store, max-age=0"),
+    "/healthz": (200, "no-store, max-age=0"),
+    "/no-such-page": (404, "no-store, max-age=0"),
+}
+PATHS = list(EXPECTED)
+CONNECTIONS = 16
+DEADLINE_SECONDS = 120
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> tuple[Path, Path]:
+    """A bake installed the way its Dockerfile does: the hashed lock, then the code."""
+    project = bake(tmp_path_factory.mktemp("load"))
+    venv = project / ".venv"
+    run("python3", "-m", "venv", venv, cwd=project)
+    python = venv / "bin" / "python"
+    run(
+        python,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--require-hashes",
+        "-r",
+        "requirements.txt",
+        cwd=project,
+    )
+    run(python, "-m", "pip", "install", "-q", "--no-deps", ".", cwd=project)
+    run(python, "-m", "pip", "check", cwd=project)
+    return python, project
+
+
+def problems(path: str, status: int, headers: list[tuple[str, str]]) -> list[str]:
+    """Everything wrong with one response; empty when it is right."""
+    expected_status, cache_control = EXPECTED[path]
+    found = []
+    if status != expected_status:
+        found.append(f"{path}: status {status}")
+    for name, value in {**BASELINE, "Cache-Control": cache_control}.items():
+        sent = [v for k, v in headers if k.lower() == name.lower()]
+        if sent != [value]:
+            found.append(f"{path}: {name} {sent}")
+    if any(k.lower() == "strict-transport-security" for k, _ in headers):
+        found.append(f"{path}: HSTS over plain HTTP")
+    return found
+
+
+class Load:
+    """A bounded load: ``count`` GETs over CONNECTIONS threads, round-robin paths."""
+
+    def __init__(self, port: int, count: int):
+        self.port, self.count = port, count
+        self.done = 0
+        self.errors: list[str] = []
+        self.wrong: list[str] = []
+        self.lock = threading.Lock()
+        self.deadline = time.monotonic() + DEADLINE_SECONDS
+
+    def one(self, index: int) -> None:
+        path = PATHS[index % len(PATHS)]
+        if time.monotonic() > self.deadline:
+            outcome = ("errors", f"{path}: not sent, deadline passed")
+        else:
+            try:
+                status, headers, _ = get(self.port, path)
+                found = problems(path, status, headers)
+                outcome = ("wrong", found[0]) if found else None
+            except OSError as error:
+                outcome = ("errors", f"{path}: {error!r}")
+        with self.lock:
+            self.done += 1
+            if outcome:
+                getattr(self, outcome[0]).append(outcome[1])
+
+    def run(self) -> "Load":
+        with ThreadPoolExecutor(CONNECTIONS) as pool:
+            list(pool.map(self.one, range(self.count)))
+        return self
+
+
+def test_five_thousand_requests_all_carry_the_full_baseline(installed):
+    python, project = installed
+    with gunicorn(python, project, workers=2) as (master, port):
+        assert len(children(master.pid)) == 2
+        load = Load(port, 5000).run()
+    assert load.done == 5000
+    assert load.errors == []
+    assert load.wrong == []
+
+
+def test_a_killed_worker_costs_only_its_request_in_flight_and_is_replaced(installed):
+    python, project = installed
+    with gunicorn(python, project, workers=2) as (master, port):
+        workers = children(master.pid)
+        victim = min(workers)
+        load = Load(port, 3000)
+        runner = threading.Thread(target=load.run)
+        runner.start()
+        deadline = time.monotonic() + 30
+        while load.done < 500 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert load.done >= 500, "the load never got going"
+        os.kill(victim, signal.SIGKILL)
+        runner.join(DEADLINE_SECONDS + 10)
+        assert not runner.is_alive()
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = children(master.pid)
+            if len(now) == 2 and victim not in now:
+                break
+            time.sleep(0.1)
+        replaced = children(master.pid)
+        assert victim not in replaced
+        assert len(replaced) == 2
+        assert get(port, "/healthz")[0] == 200
+    assert load.done == 3000
+    assert len(load.errors) <= 1, load.errors  # a sync worker has one request in flight
+    assert load.wrong == []

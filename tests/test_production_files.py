@@ -1,0 +1,139 @@
+"""The container, CI workflow and dependency files a bake ships, linted and read."""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import bake, run
+
+BIN = Path(sys.executable).parent  # the linters come with the test environment
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return bake(tmp_path_factory.mktemp("production"))
+
+
+def dockerfile_instructions(project: Path) -> list[tuple[str, str]]:
+    text = (project / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    return [
+        tuple(line.split(None, 1))
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def test_dockerfile_passes_hadolint(project):
+    run(BIN / "hadolint", "Dockerfile", cwd=project)
+
+
+def test_dockerfile_runs_gunicorn_as_a_non_root_user(project):
+    instructions = dockerfile_instructions(project)
+    users = [arg for op, arg in instructions if op == "USER"]
+    assert users == ["10001"]
+    user_index = instructions.index(("USER", "10001"))
+    cmd_index = next(i for i, (op, _) in enumerate(instructions) if op == "CMD")
+    assert user_index < cmd_index
+    assert instructions[cmd_index][1] == '["gunicorn", "--config", "gunicorn.conf.py"]'
+    assert instructions[0][1].startswith("python:3.11-slim")
+
+
+def test_dockerfile_installs_locked_dependencies_before_the_code(project):
+    instructions = dockerfile_instructions(project)
+    order = [f"{op} {arg}" for op, arg in instructions]
+    lock_install = next(i for i, s in enumerate(order) if "--require-hashes" in s)
+    code_copy = order.index("COPY src ./src")
+    assert order.index("COPY requirements.txt ./") < lock_install < code_copy
+
+
+def test_dockerfile_healthcheck_hits_healthz(project):
+    healthchecks = [
+        arg for op, arg in dockerfile_instructions(project) if op == "HEALTHCHECK"
+    ]
+    assert len(healthchecks) == 1
+    assert "http://127.0.0.1:8000/healthz" in healthchecks[0]
+
+
+def test_dockerignore_keeps_secrets_and_environments_out(project):
+    ignored = (project / ".dockerignore").read_text().split()
+    assert {".git", ".venv", ".env", "tests"} <= set(ignored)
+
+
+def workflow(project: Path) -> dict:
+    return yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+
+
+def test_workflow_is_valid_and_passes_zizmor(project):
+    run(
+        BIN / "check-jsonschema",
+        "--builtin-schema",
+        "vendor.github-workflows",
+        ".github/workflows/ci.yml",
+        cwd=project,
+    )
+    run(
+        BIN / "check-jsonschema",
+        "--builtin-schema",
+        "vendor.dependabot",
+        ".github/dependabot.yml",
+        cwd=project,
+    )
+    run(BIN / "zizmor", "--offline", ".github/workflows/ci.yml", cwd=project)
+
+
+def test_workflow_runs_lint_and_tests_on_push_and_pull_request(project):
+    ci = workflow(project)
+    assert set(ci[True]) == {"push", "pull_request"}  # YAML 1.1 reads `on` as True
+    assert ci["permissions"] == {"contents": "read"}
+    steps = ci["jobs"]["test"]["steps"]
+    commands = "\n".join(step.get("run", "") for step in steps)
+    for command in (
+        "--require-hashes --requirement requirements.txt",
+        "ruff check .",
+        "ruff format --check .",
+        "pytest",
+    ):
+        assert command in commands
+
+
+def test_workflow_actions_are_pinned_to_commits(project):
+    uses = [
+        step["uses"]
+        for step in workflow(project)["jobs"]["test"]["steps"]
+        if "uses" in step
+    ]
+    assert uses
+    for action in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), action
+
+
+def test_dependabot_watches_pip_and_actions(project):
+    config = yaml.safe_load((project / ".github/dependabot.yml").read_text())
+    assert {u["package-ecosystem"] for u in config["updates"]} == {
+        "pip",
+        "github-actions",
+    }
+
+
+def test_lock_pins_every_runtime_dependency_with_hashes(project):
+    text = (project / "requirements.txt").read_text()
+    pinned = dict(re.findall(r"^([a-z0-9-]+)==([\w.]+) \\$", text, re.MULTILINE))
+    assert {
+        "flask",
+        "werkzeug",
+        "gunicorn",
+        "jinja2",
+        "markupsafe",
+        "itsdangerous",
+        "click",
+        "blinker",
+    } <= set(pinned)
+    for name in pinned:
+        block = text.split(f"{name}==", 1)[1].split("\n    # via", 1)[0]
+        assert "--hash=sha256:" in block, name
+    assert "file:" not in text
+    assert not re.search(r"^--(extra-)?index-url", text, re.MULTILINE)
