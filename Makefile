@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: bake test clean
+.PHONY: bake test bench clean
 
 bake: $(READY)
 	rm -rf build
@@ -14,6 +14,14 @@ bake: $(READY)
 
 test: $(READY)
 	$(BIN)/python -m pytest -v
+
+# Figures, not tests: see benchmarks/bench.py. wrk (Debian) drives the
+# end-to-end part; without it (not root, no apt) that part is skipped.
+bench: $(READY)
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 \
+		|| echo "wrk could not be installed: end-to-end figures will be skipped"
+	$(BIN)/python benchmarks/bench.py
 
 $(READY): requirements.txt
 	$(PYTHON) -m venv $(VENV)

@@ -58,9 +58,10 @@ def stop(process: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def gunicorn(
-    python: Path, project: Path, workers: int = 2, **env: str
+    python: Path, project: Path, *app: str, workers: int = 2, **env: str
 ) -> Iterator[tuple[subprocess.Popen, int]]:
-    """The baked service under its own gunicorn.conf.py on 127.0.0.1."""
+    """The baked service's gunicorn.conf.py on 127.0.0.1, serving its own app
+    or ``app`` (a gunicorn APP_MODULE such as ``apps:make("bare")``)."""
     port = free_port()
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PYTEST_"))
@@ -72,7 +73,7 @@ def gunicorn(
     }
     log = (project / "gunicorn.log").open("w")
     process = subprocess.Popen(
-        [str(python), "-m", "gunicorn", "--config", "gunicorn.conf.py"],
+        [str(python), "-m", "gunicorn", "--config", "gunicorn.conf.py", *app],
         cwd=project,
         env=environment,
         stdout=log,

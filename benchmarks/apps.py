@@ -1,0 +1,173 @@
+"""The contenders, each serving the baked service's own routes.
+
+Imported by bench.py in-process and by gunicorn as ``apps:make("name")``; the
+baked package is found on PYTHONPATH (bench.py sets it).
+"""
+
+import importlib
+import os
+
+from flask import Flask
+
+PACKAGE = os.environ.get("BENCH_PACKAGE", "example_service")
+SECRET = {"SECRET_KEY": "benchmark-only"}
+FRAME_ANCESTORS_SELF = (
+    "default-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'self'"
+)
+PERMISSIONS = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), payment=(), usb=()"
+)
+
+
+def service_module(name: str = ""):
+    return importlib.import_module(f"{PACKAGE}.{name}" if name else PACKAGE)
+
+
+def bare() -> Flask:
+    """The limit: the same routes, templates and settings, no security headers."""
+    app = Flask(PACKAGE)
+    app.config.from_object(service_module("config"))
+    app.config.update(SECRET)
+    app.register_blueprint(service_module("routes").bp)
+    return app
+
+
+def service() -> Flask:
+    return service_module().create_app(SECRET)
+
+
+def service_without_hook() -> Flask:
+    app = service()
+    app.after_request_funcs[None].clear()  # the security hook is the only one
+    return app
+
+
+def baseline_for_https() -> tuple[list[tuple[str, str]], str]:
+    """The service's headers but Cache-Control, and its Cache-Control default."""
+    security = service_module("security")
+    headers = security.baseline_headers(service().config)
+    return [h for h in headers if h[0] != "Cache-Control"], security.NO_STORE
+
+
+def werkzeug_floor() -> Flask:
+    """The cheapest Werkzeug emission of the same headers: one extend, plus one
+    setdefault for the only header these views set themselves. Correct only
+    because it knows that; the service's hook checks every header."""
+    app = bare()
+    headers, no_store = baseline_for_https()
+
+    @app.after_request
+    def add(response):
+        response.headers.extend(headers)
+        response.headers.setdefault("Cache-Control", no_store)
+        return response
+
+    return app
+
+
+def wsgi_floor() -> Flask:
+    """Below Werkzeug: raw tuples appended in start_response, no validation."""
+    app = bare()
+    headers, no_store = baseline_for_https()
+    headers_with_cache = [*headers, ("Cache-Control", no_store)]
+    inner = app.wsgi_app
+
+    def middleware(environ, start_response):
+        def start(status, response_headers, exc_info=None):
+            cached = any(k.lower() == "cache-control" for k, _ in response_headers)
+            return start_response(
+                status,
+                response_headers + (headers if cached else headers_with_cache),
+                exc_info,
+            )
+
+        return inner(environ, start)
+
+    app.wsgi_app = middleware
+    return app
+
+
+def talisman() -> Flask:
+    from flask_talisman import Talisman
+
+    app = bare()
+    Talisman(
+        app,
+        force_https=False,
+        frame_options="SAMEORIGIN",
+        strict_transport_security=True,
+        strict_transport_security_max_age=31536000,
+        strict_transport_security_include_subdomains=True,
+        content_security_policy={
+            "default-src": "'self'",
+            "object-src": "'none'",
+            "base-uri": "'self'",
+            "form-action": "'self'",
+            "frame-ancestors": "'self'",
+        },
+        referrer_policy="strict-origin-when-cross-origin",
+        permissions_policy={
+            name: "()"
+            for name in (
+                "accelerometer",
+                "camera",
+                "geolocation",
+                "gyroscope",
+                "magnetometer",
+                "microphone",
+                "payment",
+                "usb",
+            )
+        },
+        session_cookie_secure=True,
+        x_content_type_options=True,
+    )
+    return app
+
+
+def secure_py() -> Flask:
+    import secure
+
+    app = bare()
+    headers = secure.Secure(
+        cache=secure.CacheControl().set("no-store, max-age=0"),
+        coop=secure.CrossOriginOpenerPolicy().set("same-origin"),
+        corp=secure.CrossOriginResourcePolicy().set("same-origin"),
+        csp=secure.ContentSecurityPolicy().set(FRAME_ANCESTORS_SELF),
+        hsts=secure.StrictTransportSecurity().max_age(31536000).include_subdomains(),
+        permissions=secure.PermissionsPolicy().set(PERMISSIONS),
+        referrer=secure.ReferrerPolicy().set("strict-origin-when-cross-origin"),
+        xpcdp=secure.XPermittedCrossDomainPolicies().set("none"),
+        xcto=secure.XContentTypeOptions().set("nosniff"),
+        xfo=secure.XFrameOptions().sameorigin(),
+    )
+
+    @app.after_request
+    def add(response):
+        headers.set_headers(response)
+        return response
+
+    return app
+
+
+FACTORIES = {
+    "bare Flask (no headers)": bare,
+    "baked service": service,
+    "baked service, hook removed": service_without_hook,
+    "flask-talisman 1.1.0": talisman,
+    "secure.py 2.0.1": secure_py,
+    "floor: one Headers.extend": werkzeug_floor,
+    "floor: raw WSGI tuples": wsgi_floor,
+}
+KEYS = {  # short names for gunicorn's apps:make("...")
+    "bare": "bare Flask (no headers)",
+    "service": "baked service",
+    "talisman": "flask-talisman 1.1.0",
+    "secure": "secure.py 2.0.1",
+}
+
+
+def make(key: str) -> Flask:
+    return FACTORIES[KEYS[key]]()

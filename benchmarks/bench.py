@@ -1,0 +1,347 @@
+"""What the security baseline costs, side by side with the alternatives.
+
+Run with ``make bench``. Bakes the default service, checks that every
+contender really sends the headers it claims on every route, then measures in
+one process, interleaved in shuffled rounds, medians: µs per in-process WSGI
+request and the ratio to bare Flask. Then each contender under gunicorn on
+127.0.0.1, driven by wrk (from Debian), throughput as a ratio to bare.
+Figures are printed, never asserted: this is a benchmark, not a test.
+"""
+
+import argparse
+import gc
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from importlib.metadata import version
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+from werkzeug.test import EnvironBuilder
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the tests' loopback server helpers
+
+from servers import gunicorn  # noqa: E402
+
+ROUTES = ["/", "/cache", "/download"]
+BASELINE = [
+    "X-Frame-Options",
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Permissions-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Cross-Origin-Resource-Policy",
+    "X-Permitted-Cross-Domain-Policies",
+    "Cache-Control",
+    "Strict-Transport-Security",
+]
+TALISMAN_SENDS = [*BASELINE[:5], "Strict-Transport-Security"]
+NONE: list[str] = []
+CLAIMS = {  # what each contender must send on every route over https
+    "bare Flask (no headers)": NONE,
+    "baked service": BASELINE,
+    "baked service, hook removed": NONE,
+    "flask-talisman 1.1.0": TALISMAN_SENDS,
+    "secure.py 2.0.1": BASELINE,
+    "floor: one Headers.extend": BASELINE,
+    "floor: raw WSGI tuples": BASELINE,
+}
+WRK_SCRIPT = """
+local paths = {"/", "/cache", "/download"}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % 3) + 1])
+end
+"""
+
+
+def bake(output: Path, times: int) -> tuple[Path, float]:
+    """Bake the defaults ``times`` times (render plus hooks); the median seconds."""
+    seconds = []
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    stderr = os.dup(2)
+    os.dup2(quiet, 2)  # the hooks' next-steps text, five times over
+    try:
+        for i in range(times):
+            start = time.perf_counter()
+            project = cookiecutter(
+                str(ROOT), no_input=True, output_dir=str(output / str(i))
+            )
+            seconds.append(time.perf_counter() - start)
+    finally:
+        os.dup2(stderr, 2)
+        os.close(quiet)
+    return Path(project), statistics.median(seconds)
+
+
+def check_claims(apps) -> None:
+    """A contender that drops headers must not win: stop if any claim is false."""
+    security_headers = {h.lower() for h in BASELINE if h != "Cache-Control"}
+    for name, app in apps.items():
+        client = app.test_client()
+        for route in ROUTES:
+            with client.get(route, base_url="https://localhost") as response:
+                if response.status_code != 200:
+                    sys.exit(f"{name}: {route} answered {response.status_code}")
+                for header in CLAIMS[name]:
+                    count = len(response.headers.getlist(header))
+                    if count != 1:
+                        sys.exit(
+                            f"{name} sends {header} {count} times on {route}, not once"
+                        )
+                sent = {h.lower() for h, _ in response.headers}
+                if not CLAIMS[name] and sent & security_headers:
+                    sys.exit(
+                        f"{name} claims no security headers but sends {sent & security_headers}"
+                    )
+        if name == "baked service":
+            cached = client.get("/cache", base_url="https://localhost")
+            if cached.headers["Cache-Control"] != "public, max-age=60":
+                sys.exit("baked service clobbered the Cache-Control that /cache sets")
+
+
+def in_process(apps, rounds: int, batch: int) -> dict[str, list[float]]:
+    """µs per request for each contender, one sample per round."""
+    environs = [
+        EnvironBuilder(path=route, base_url="https://localhost").get_environ()
+        for route in ROUTES
+    ]
+
+    def start_response(status, headers, exc_info=None):
+        return None
+
+    def run(app, count):
+        # CPU time of this process: time the scheduler gives to others is not ours.
+        start = time.process_time_ns()
+        for i in range(count):
+            body = app(environs[i % 3].copy(), start_response)
+            for _ in body:
+                pass
+            close = getattr(body, "close", None)
+            if close:
+                close()
+        return (time.process_time_ns() - start) / count / 1000
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(
+            0, {max(os.sched_getaffinity(0))}
+        )  # one core, no migrations
+    for app in apps.values():
+        run(app, batch)  # warm up
+    samples: dict[str, list[float]] = {name: [] for name in apps}
+    order = list(apps)
+    for _ in range(rounds):
+        random.shuffle(order)
+        for name in order:
+            gc.collect()
+            gc.disable()
+            samples[name].append(run(apps[name], batch))
+            gc.enable()
+    return samples
+
+
+def hooks_alone(app, number: int = 20000, repeat: int = 7) -> float:
+    """µs that an app's after_request functions add to one fresh response.
+
+    Less noisy than whole requests (best of ``repeat``), and blind to work done
+    elsewhere (talisman's before_request, Werkzeug serialising more headers):
+    the whole-request table above is the one that counts.
+    """
+    hooks = list(reversed(app.after_request_funcs.get(None, [])))
+
+    def with_hooks():
+        response = app.response_class("x")
+        for hook in hooks:
+            response = hook(response)
+
+    def without():
+        app.response_class("x")
+
+    with app.test_request_context("/", base_url="https://localhost"):
+        best = min(timeit.repeat(with_hooks, number=number, repeat=repeat))
+        base = min(timeit.repeat(without, number=number, repeat=repeat))
+    return (best - base) / number * 1e6
+
+
+def paired(
+    samples: dict[str, list[float]], name: str, against: str
+) -> tuple[float, float]:
+    """Median over rounds of (name - against) in µs and of name / against.
+
+    Pairing within a round cancels drift between rounds (clock speed, caches,
+    neighbours), which is larger than the effects measured here.
+    """
+    pairs = list(zip(samples[name], samples[against], strict=True))
+    return (
+        statistics.median(a - b for a, b in pairs),
+        statistics.median(a / b for a, b in pairs),
+    )
+
+
+def end_to_end(
+    project: Path, keys: list[str], rounds: int, seconds: int
+) -> dict[str, float] | None:
+    wrk = shutil.which("wrk")
+    if not wrk:
+        print("\nEnd to end: skipped, wrk is not installed (apt-get install wrk).")
+        return None
+    script = project / "paths.lua"
+    script.write_text(WRK_SCRIPT)
+    env = {
+        "PYTHONPATH": f"{ROOT / 'benchmarks'}:{project / 'src'}",
+        "BENCH_PACKAGE": "example_service",
+    }
+    samples: dict[str, list[float]] = {key: [] for key in keys}
+    for _ in range(rounds):
+        random.shuffle(keys)
+        for key in keys:
+            with gunicorn(
+                Path(sys.executable), project, f'apps:make("{key}")', workers=2, **env
+            ) as (
+                _,
+                port,
+            ):
+                out = subprocess.run(
+                    [
+                        wrk,
+                        "-t1",
+                        "-c16",
+                        f"-d{seconds}s",
+                        "-s",
+                        str(script),
+                        f"http://127.0.0.1:{port}/",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=seconds + 30,
+                    check=True,
+                ).stdout
+            rps = next(
+                line for line in out.splitlines() if line.startswith("Requests/sec")
+            )
+            errors = [
+                line
+                for line in out.splitlines()
+                if "Non-2xx" in line or "Socket errors" in line
+            ]
+            if errors:
+                sys.exit(f"{key} under wrk: {errors}")
+            samples[key].append(float(rps.split()[1]))
+    return {key: statistics.median(values) for key, values in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument(
+        "--batch", type=int, default=300, help="requests per contender per round"
+    )
+    parser.add_argument("--e2e-rounds", type=int, default=3)
+    parser.add_argument("--e2e-seconds", type=int, default=4)
+    parser.add_argument("--no-e2e", action="store_true")
+    args = parser.parse_args()
+
+    print(
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+        f"Flask {version('flask')}, Werkzeug {version('werkzeug')}, "
+        f"flask-talisman {version('flask-talisman')}, secure {version('secure')}, gunicorn {version('gunicorn')}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        project, bake_seconds = bake(Path(tmp), times=5)
+        print(
+            f"One bake (cookiecutter render + hooks), median of 5: {bake_seconds:.2f} s (target < 1 s)"
+        )
+        sys.path.insert(0, str(project / "src"))
+        os.environ["BENCH_PACKAGE"] = "example_service"
+        import apps as contenders
+
+        apps = {name: factory() for name, factory in contenders.FACTORIES.items()}
+        check_claims(apps)
+        print("Every contender sends the headers it claims on /, /cache and /download.")
+
+        samples = in_process(apps, args.rounds, args.batch)
+        bare = "bare Flask (no headers)"
+        print(
+            f"\nIn-process WSGI over https, {args.rounds} shuffled rounds of {args.batch} "
+            "requests each; medians, the last two paired with bare within each round:"
+        )
+        print(
+            f"{'contender':32} {'headers':>7} {'µs/request':>10} {'x bare':>7} {'overhead µs':>11}"
+        )
+        for name, values in samples.items():
+            overhead, ratio_to_bare = paired(samples, name, bare)
+            print(
+                f"{name:32} {len(CLAIMS[name]):>7} {statistics.median(values):>10.1f} "
+                f"{ratio_to_bare:>7.3f} {overhead:>11.1f}"
+            )
+        hook, _ = paired(samples, "baked service", "baked service, hook removed")
+        talisman, _ = paired(samples, "flask-talisman 1.1.0", bare)
+        floor, _ = paired(samples, "floor: one Headers.extend", bare)
+        ratio = hook / talisman
+        print(
+            f"\nThe baked hook costs {hook:.1f} µs a request for {len(BASELINE)} headers "
+            "(service minus service without its hook, paired per round); "
+            f"flask-talisman adds {talisman:.1f} µs for {len(TALISMAN_SENDS)}: "
+            f"ratio {ratio:.2f} (target ≤ 0.40: {'met' if ratio <= 0.4 else 'MISSED'}). "
+            f"Werkzeug's floor for the same headers (one extend) is {floor:.1f} µs."
+        )
+
+        print(
+            "\nThe after_request hooks alone, on a fresh response (best of 7 x 20000):"
+        )
+        alone = {
+            name: hooks_alone(app)
+            for name, app in apps.items()
+            if name
+            not in (
+                "bare Flask (no headers)",
+                "baked service, hook removed",
+                "floor: raw WSGI tuples",
+            )
+        }
+        for name, value in alone.items():
+            print(f"{name:32} {value:>6.1f} µs")
+        print(
+            f"Ratio to flask-talisman's hook: {alone['baked service'] / alone['flask-talisman 1.1.0']:.2f}. "
+            "What is left is Werkzeug validating each Headers.add, which no public API skips."
+        )
+
+        if not args.no_e2e:
+            throughput = end_to_end(
+                project,
+                ["bare", "service", "talisman", "secure"],
+                args.e2e_rounds,
+                args.e2e_seconds,
+            )
+            if throughput:
+                base = throughput["bare"]
+                print(
+                    f"\nUnder gunicorn (2 sync workers, the service's gunicorn.conf.py) on 127.0.0.1, "
+                    f"wrk 16 connections, {args.e2e_rounds} shuffled rounds of {args.e2e_seconds} s, medians:"
+                )
+                print(f"{'contender':12} {'requests/s':>10} {'x bare':>7}")
+                for key, value in throughput.items():
+                    print(f"{key:12} {value:>10.0f} {value / base:>7.3f}")
+                service_ratio = throughput["service"] / base
+                print(
+                    f"Baked service serves {service_ratio:.3f}x bare Flask's throughput "
+                    f"(target ≥ 0.95: {'met' if service_ratio >= 0.95 else 'MISSED'})."
+                )
+        print(
+            f"\nSummary: bake {bake_seconds:.2f} s; hook {hook:.1f} µs = {ratio:.2f}x talisman's overhead; "
+            f"{len(BASELINE)} headers vs talisman's {len(TALISMAN_SENDS)}."
+        )
+
+
+if __name__ == "__main__":
+    main()

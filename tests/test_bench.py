@@ -1,0 +1,40 @@
+"""The benchmark stays runnable, and refuses a contender that drops headers."""
+
+import importlib.util
+import sys
+
+import pytest
+from flask import Flask
+
+from conftest import TEMPLATE, python
+
+BENCH = TEMPLATE / "benchmarks" / "bench.py"
+
+
+def test_benchmark_runs_and_prints_its_figures(tmp_path):
+    result = python(
+        BENCH, "--rounds", "2", "--batch", "20", "--no-e2e", cwd=tmp_path, timeout=300
+    )
+    assert "Every contender sends the headers it claims" in result.stdout
+    for row in (
+        "bare Flask (no headers)",
+        "baked service, hook removed",
+        "flask-talisman 1.1.0",
+        "floor: raw WSGI tuples",
+    ):
+        assert row in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1].startswith("Summary: bake ")
+
+
+def test_a_contender_that_drops_headers_is_refused():
+    spec = importlib.util.spec_from_file_location("bench", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(BENCH.parent))
+    spec.loader.exec_module(bench)
+    impostor = Flask("impostor")
+    for route in bench.ROUTES:
+        impostor.add_url_rule(route, route, lambda: "fast, and no headers")
+    with pytest.raises(
+        SystemExit, match="baked service sends X-Frame-Options 0 times on /"
+    ):
+        bench.check_claims({"baked service": impostor})
