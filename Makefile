@@ -5,15 +5,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: bake test bench clean
+.PHONY: bake test bench chromium clean
 
 bake: $(READY)
 	rm -rf build
 	$(BIN)/cookiecutter --no-input --output-dir build .
 	@echo "Baked build/example-service"
 
-test: $(READY)
+test: $(READY) chromium
 	$(BIN)/python -m pytest -v
+
+# The browser tests drive Debian's Chromium (never a browser Playwright
+# downloads). Without root or apt they skip, except under CI=true, where they fail.
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium) >/dev/null 2>&1 \
+		|| echo "Chromium could not be installed: the browser tests will skip"
 
 # Figures, not tests: see benchmarks/bench.py. wrk (Debian) drives the
 # end-to-end part; without it (not root, no apt) that part is skipped.

@@ -1,0 +1,247 @@
+"""Proof in a real browser: Debian's Chromium, driven by Playwright, obeys the headers.
+
+Every server here is on 127.0.0.1 and stopped by its fixture; the browser too.
+"""
+
+import http.server
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from conftest import TEMPLATE, bake
+from servers import free_port, gunicorn
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+PAGE_TEXT = "This service is running."
+CSV = "col1,col2\r\nval1,val2\r\n"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        reason = f"Chromium is not installed at {CHROMIUM} (make test installs it with apt-get)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class Server:
+    url: str
+    log: Path | None = None
+
+    def hits(self, request_line: str) -> int:
+        """Requests the server logged, e.g. hits("GET /cache ")."""
+        return self.log.read_text().count(f'"{request_line}')
+
+
+def serve_baked(tmp_path_factory, *app: str, **answers) -> Iterator[Server]:
+    project = bake(tmp_path_factory.mktemp("browser"), **answers)
+    # A page of the service's own that frames its front page.
+    (project / "src/example_service/static/frame.html").write_text(
+        '<!doctype html><title>framing</title><iframe src="/"></iframe>\n'
+    )
+    pythonpath = f"{project / 'src'}:{TEMPLATE / 'benchmarks'}"
+    with gunicorn(
+        Path(sys.executable), project, *app, workers=1, PYTHONPATH=pythonpath
+    ) as (_, port):
+        yield Server(f"http://127.0.0.1:{port}", project / "gunicorn.log")
+
+
+@pytest.fixture(scope="module")
+def sameorigin(tmp_path_factory):
+    yield from serve_baked(tmp_path_factory, frame_policy="SAMEORIGIN")
+
+
+@pytest.fixture(scope="module")
+def deny(tmp_path_factory):
+    yield from serve_baked(tmp_path_factory, frame_policy="DENY")
+
+
+@pytest.fixture(scope="module")
+def headers_off(tmp_path_factory):
+    """The control: the same routes and pages with no security headers at all."""
+    yield from serve_baked(tmp_path_factory, 'apps:make("bare")')
+
+
+class FramingPage(http.server.BaseHTTPRequestHandler):
+    """Another origin's page that frames whatever ``?target=`` names."""
+
+    def do_GET(self):
+        target = parse_qs(urlparse(self.path).query)["target"][0]
+        body = f'<!doctype html><title>attacker</title><iframe src="{target}"></iframe>\n'.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def attacker():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FramingPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Server(f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@dataclass
+class Framing:
+    """What Chromium did with one framed URL."""
+
+    framed: str
+    answered: bool = False  # the server sent its response
+    failure: str | None = None
+    console: list[str] = field(default_factory=list)
+    rendered: bool = False
+
+    @property
+    def blocked_by_headers(self) -> bool:
+        """Chromium's own report: the response arrived and the frame was refused for it."""
+        return (
+            self.answered
+            and self.failure == "net::ERR_BLOCKED_BY_RESPONSE"
+            and any(
+                "X-Frame-Options" in m or "frame-ancestors" in m for m in self.console
+            )
+            and not self.rendered
+        )
+
+
+def frame(browser, page_url: str, framed: str) -> Framing:
+    result = Framing(framed)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.on("console", lambda message: result.console.append(message.text))
+        page.on(
+            "response",
+            lambda r: setattr(
+                result,
+                "answered",
+                result.answered or (r.url == framed and r.status == 200),
+            ),
+        )
+        page.on(
+            "requestfailed",
+            lambda r: r.url == framed and setattr(result, "failure", r.failure),
+        )
+        page.goto(page_url, wait_until="load", timeout=15000)
+        child = next(f for f in page.frames if f is not page.main_frame)
+        if child.url == framed:
+            result.rendered = PAGE_TEXT in child.inner_text("body", timeout=5000)
+    finally:
+        context.close()
+    return result
+
+
+@pytest.mark.parametrize("policy", ["sameorigin", "deny"])
+def test_another_origin_cannot_frame_the_service(browser, attacker, policy, request):
+    target = request.getfixturevalue(policy)
+    outcome = frame(browser, f"{attacker.url}/?target={target.url}/", f"{target.url}/")
+    assert outcome.blocked_by_headers, outcome
+
+
+def test_control_without_headers_is_framed(browser, attacker, headers_off):
+    outcome = frame(
+        browser, f"{attacker.url}/?target={headers_off.url}/", f"{headers_off.url}/"
+    )
+    assert outcome.rendered, outcome
+    assert not outcome.blocked_by_headers
+
+
+def test_a_frame_whose_server_is_down_does_not_count_as_blocked(browser, attacker):
+    dead = f"http://127.0.0.1:{free_port()}/"
+    outcome = frame(browser, f"{attacker.url}/?target={dead}", dead)
+    assert not outcome.answered
+    assert outcome.failure == "net::ERR_CONNECTION_REFUSED"
+    assert not outcome.blocked_by_headers
+    assert not outcome.rendered
+
+
+def test_sameorigin_lets_the_service_frame_itself(browser, sameorigin):
+    outcome = frame(
+        browser, f"{sameorigin.url}/static/frame.html", f"{sameorigin.url}/"
+    )
+    assert outcome.rendered, outcome
+
+
+def test_deny_refuses_even_the_service_itself(browser, deny):
+    outcome = frame(browser, f"{deny.url}/static/frame.html", f"{deny.url}/")
+    assert outcome.blocked_by_headers, outcome
+
+
+def test_download_is_saved_as_data_csv(browser, sameorigin):
+    context = browser.new_context(accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{sameorigin.url}/")
+        with page.expect_download(timeout=15000) as started:
+            page.click("text=Download data.csv")
+        download = started.value
+        assert download.suggested_filename == "data.csv"
+        assert Path(download.path()).read_bytes().decode() == CSV
+    finally:
+        context.close()
+
+
+def settled_hits(server: Server, request_line: str, expected: int) -> int:
+    """The server's count once its log has caught up (bounded wait)."""
+    deadline = time.monotonic() + 5
+    while server.hits(request_line) < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # and nothing more arrives
+    return server.hits(request_line)
+
+
+def test_cache_is_reused_for_a_minute_and_no_store_never(browser, sameorigin):
+    cache_before = sameorigin.hits("GET /cache ")
+    page_before = sameorigin.hits("GET / ")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{sameorigin.url}/")
+        page.evaluate(
+            """async () => {
+                for (const path of ["/cache", "/cache", "/", "/"]) {
+                    await (await fetch(path)).text();
+                }
+            }"""
+        )
+    finally:
+        context.close()
+    assert settled_hits(sameorigin, "GET /cache ", cache_before + 1) == cache_before + 1
+    assert settled_hits(sameorigin, "GET / ", page_before + 3) == page_before + 3
