@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +64,39 @@ def bake(output_dir: Path, **answers) -> Path:
 def live_headers(project: Path, package: str) -> dict:
     """What the baked app really sends, keyed by "scheme path"."""
     return json.loads(python(PROBE, project, package, cwd=project).stdout)
+
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
+
+
+def git(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return run("git", *args, cwd=cwd, env=clean_env(**GIT_IDENTITY))
+
+
+def template_repository(destination: Path) -> Path:
+    """This template as it is now, committed in a git repository of its own."""
+    listed = run(
+        "git",
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        cwd=TEMPLATE,
+    )
+    for name in filter(None, listed.stdout.split("\0")):
+        if (TEMPLATE / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE / name, destination / name)
+    git("init", "-q", cwd=destination)
+    git("add", "-A", cwd=destination)
+    git("commit", "-qm", "Template v1", cwd=destination)
+    return destination
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,53 +1,21 @@
 """A service baked with cruft takes a template policy change with `cruft update`."""
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import TEMPLATE, clean_env, python, run
+from conftest import GIT_IDENTITY, clean_env, git, python, run, template_repository
 
 CRUFT = Path(sys.executable).parent / "cruft"
 SECURITY = "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/security.py"
 PINNED_TESTS = "{{cookiecutter.project_slug}}/tests/test_security_headers.py"
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-}
-
-
-def git(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return run("git", *args, cwd=cwd, env=clean_env(**GIT_IDENTITY))
 
 
 def cruft(
     *args: str | Path, cwd: Path, check: bool = True
 ) -> subprocess.CompletedProcess:
     return run(CRUFT, *args, cwd=cwd, env=clean_env(**GIT_IDENTITY), check=check)
-
-
-def template_repository(destination: Path) -> Path:
-    """This template as it is now, committed in a git repository of its own."""
-    listed = run(
-        "git",
-        "ls-files",
-        "-z",
-        "--cached",
-        "--others",
-        "--exclude-standard",
-        cwd=TEMPLATE,
-    )
-    for name in filter(None, listed.stdout.split("\0")):
-        if (TEMPLATE / name).is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(TEMPLATE / name, destination / name)
-    git("init", "-q", cwd=destination)
-    git("add", "-A", cwd=destination)
-    git("commit", "-qm", "Template v1", cwd=destination)
-    return destination
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -1,8 +1,9 @@
 """The baked pre-commit config works for real, with hooks installed from PyPI."""
 
 import pytest
+from test_cruft import template_repository
 
-from conftest import clean_env, python, run
+from conftest import TEMPLATE, clean_env, python, run
 
 pytestmark = pytest.mark.xdist_group(
     "pre-commit"
@@ -52,3 +53,20 @@ def test_pre_commit_catches_a_lint_error(baked_defaults, pre_commit_env):
     result = pre_commit_all_files(baked_defaults, pre_commit_env)
     assert result.returncode == 1
     assert "F821" in result.stdout
+
+
+def test_the_template_repository_passes_its_own_pre_commit(tmp_path, pre_commit_env):
+    copy = template_repository(tmp_path)
+    result = python(
+        "-m",
+        "pre_commit",
+        "run",
+        "--all-files",
+        cwd=copy,
+        env=pre_commit_env,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ruff check..." in result.stdout
+    assert (TEMPLATE / ".pre-commit-config.yaml").is_file()
