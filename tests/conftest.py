@@ -49,6 +49,27 @@ def python(*args: str | Path, cwd: Path, **kwargs) -> subprocess.CompletedProces
     return run(sys.executable, *args, cwd=cwd, **kwargs)
 
 
+def baked_pytest(project: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """The baked project's own test suite, in this shared environment."""
+    return python(
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "0",
+        cwd=project,
+        check=check,
+    )
+
+
+def baked_lint(project: Path) -> None:
+    """The baked project's ruff checks, as its CI and pre-commit run them."""
+    python("-m", "ruff", "check", "--no-cache", ".", cwd=project)
+    python("-m", "ruff", "format", "--check", "--no-cache", ".", cwd=project)
+
+
 def bake(output_dir: Path, **answers) -> Path:
     """Bake the template with ``answers`` through cookiecutter's API."""
     return Path(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEMPLATE, clean_env, python, run
+from conftest import TEMPLATE, baked_lint, baked_pytest, clean_env, python, run
 
 HOOK = TEMPLATE / "hooks" / "pre_gen_project.py"
 
@@ -215,9 +215,8 @@ def baked_setting(project: Path, package: str, name: str):
 
 
 def assert_green(project: Path):
-    python("-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", cwd=project)
-    python("-m", "ruff", "check", "--no-cache", ".", cwd=project)
-    python("-m", "ruff", "format", "--check", "--no-cache", ".", cwd=project)
+    baked_pytest(project)
+    baked_lint(project)
 
 
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE)

@@ -1,6 +1,8 @@
 """The default bake and the command line people actually type."""
 
-from conftest import TEMPLATE, live_headers, python
+from pathlib import Path
+
+from conftest import TEMPLATE, baked_pytest, live_headers, python
 
 BAKED_FILES = {
     ".dockerignore",
@@ -56,43 +58,26 @@ def test_command_line_bakes_hsts_off_and_deny(tmp_path):
     assert "Strict-Transport-Security" not in https
 
 
-def test_baked_tests_catch_a_weakened_policy(baked_defaults):
-    security = baked_defaults / "src/example_service/security.py"
+def baked_suite_after_editing(project: Path, old: str, new: str):
+    """Break the baked security module on purpose, then run the baked tests."""
+    security = project / "src/example_service/security.py"
     source = security.read_text()
-    weakened = source.replace('("X-Content-Type-Options", "nosniff"),', "")
-    assert weakened != source
-    security.write_text(weakened)
-    result = python(
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-n",
-        "0",
-        cwd=baked_defaults,
-        check=False,
+    assert old in source
+    security.write_text(source.replace(old, new))
+    return baked_pytest(project, check=False)
+
+
+def test_baked_tests_catch_a_weakened_policy(baked_defaults):
+    result = baked_suite_after_editing(
+        baked_defaults, '("X-Content-Type-Options", "nosniff"),', ""
     )
     assert result.returncode == 1
     assert "X-Content-Type-Options" in result.stdout
 
 
 def test_baked_tests_catch_a_clobbering_hook(baked_defaults):
-    security = baked_defaults / "src/example_service/security.py"
-    source = security.read_text()
-    clobbering = source.replace("if lowered not in present:", "if True:")
-    assert clobbering != source
-    security.write_text(clobbering)
-    result = python(
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-n",
-        "0",
-        cwd=baked_defaults,
-        check=False,
+    result = baked_suite_after_editing(
+        baked_defaults, "if lowered not in present:", "if True:"
     )
     assert result.returncode == 1
     assert "test_a_views_own_header_wins" in result.stdout

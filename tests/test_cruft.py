@@ -5,7 +5,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import GIT_IDENTITY, clean_env, git, python, run, template_repository
+from conftest import (
+    GIT_IDENTITY,
+    baked_pytest,
+    clean_env,
+    git,
+    python,
+    run,
+    template_repository,
+)
 
 CRUFT = Path(sys.executable).parent / "cruft"
 SECURITY = "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/security.py"
@@ -92,7 +100,7 @@ def test_policy_change_reaches_a_service_through_cruft_update(tmp_path):
     )
     assert '@bp.get("/team")' in routes.read_text()
 
-    python("-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", cwd=service)
+    baked_pytest(service)
     sent = python(
         "-c",
         "from example_service import create_app\n"

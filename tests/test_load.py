@@ -10,25 +10,15 @@ from pathlib import Path
 import pytest
 
 from conftest import bake, run
+from expected import CSP_SELF, SAME_FOR_EVERY_ANSWER
 from servers import children, get, gunicorn
 
 pytestmark = pytest.mark.xdist_group("gunicorn")
 
 BASELINE = {
+    **SAME_FOR_EVERY_ANSWER,
     "X-Frame-Options": "SAMEORIGIN",
-    "Content-Security-Policy": (
-        "default-src 'self'; object-src 'none'; base-uri 'self'; "
-        "form-action 'self'; frame-ancestors 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "Permissions-Policy": (
-        "accelerometer=(), camera=(), geolocation=(), gyroscope=(), "
-        "magnetometer=(), microphone=(), payment=(), usb=()"
-    ),
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "X-Permitted-Cross-Domain-Policies": "none",
+    "Content-Security-Policy": CSP_SELF,
 }
 EXPECTED = {  # path: (status, Cache-Control)
     "/": (200, "no-store, max-age=0"),

@@ -10,7 +10,8 @@ from typing import NamedTuple
 
 import pytest
 
-from conftest import bake, live_headers, python
+from conftest import bake, baked_lint, baked_pytest, live_headers
+from expected import CSP_NONE, CSP_SELF, SAME_FOR_EVERY_ANSWER
 
 
 class Row(NamedTuple):
@@ -21,14 +22,6 @@ class Row(NamedTuple):
     hsts: str | None  # on https; never on http
 
 
-CSP_SELF = (
-    "default-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'self'"
-)
-CSP_NONE = (
-    "default-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
 YEAR = "max-age=31536000"
 
 ON, OFF = True, False
@@ -103,18 +96,6 @@ MATRIX = {
     ),
 }
 
-SAME_FOR_EVERY_ANSWER = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "Permissions-Policy": (
-        "accelerometer=(), camera=(), geolocation=(), gyroscope=(), "
-        "magnetometer=(), microphone=(), payment=(), usb=()"
-    ),
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "X-Permitted-Cross-Domain-Policies": "none",
-}
-
 # What each response's own Cache-Control is; the baseline's no-store elsewhere.
 CACHE_CONTROL = {
     "/cache": "public, max-age=60",
@@ -131,16 +112,13 @@ def combination(request, tmp_path_factory) -> tuple[Row, Path]:
 
 def test_baked_test_suite_passes(combination):
     _, project = combination
-    result = python(
-        "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", cwd=project
-    )
+    result = baked_pytest(project)
     assert " passed" in result.stdout
 
 
 def test_baked_code_is_lint_clean(combination):
     _, project = combination
-    python("-m", "ruff", "check", "--no-cache", ".", cwd=project)
-    python("-m", "ruff", "format", "--check", "--no-cache", ".", cwd=project)
+    baked_lint(project)
 
 
 def test_live_headers_match_the_answers(combination):
