@@ -199,6 +199,8 @@ def test_secret_key_comes_from_the_environment(monkeypatch):
         ({"FRAME_POLICY": "ALLOW-FROM https://example.com"}, "FRAME_POLICY"),
         ({"HSTS": True, "HSTS_MAX_AGE": -1}, "HSTS_MAX_AGE"),
         ({"HSTS": True, "HSTS_MAX_AGE": "a year"}, "HSTS_MAX_AGE"),
+        ({"TRUSTED_PROXY_HOPS": "1"}, "TRUSTED_PROXY_HOPS"),
+        ({"TRUSTED_PROXY_HOPS": -1}, "TRUSTED_PROXY_HOPS"),
     ],
 )
 def test_a_bad_policy_fails_at_start_up(setting, message):

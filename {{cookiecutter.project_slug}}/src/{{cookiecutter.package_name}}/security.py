@@ -85,6 +85,8 @@ def baseline_headers(config: Mapping[str, Any]) -> list[tuple[str, str]]:
 def init_app(app: Flask) -> None:
     """Trust the configured proxies, then register the one header hook."""
     hops = app.config["TRUSTED_PROXY_HOPS"]
+    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
+        raise ValueError(f"TRUSTED_PROXY_HOPS must be a whole number >= 0, got {hops!r}")
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
