@@ -25,6 +25,14 @@ PERMISSIONS_POLICY = (
 HSTS_HEADER = "Strict-Transport-Security"
 
 
+def whole_number(config: Mapping[str, Any], key: str) -> int:
+    """A setting that must be an int >= 0 (FLASK_* variables arrive as JSON)."""
+    value = config[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{key} must be a whole number >= 0, got {value!r}")
+    return value
+
+
 def content_security_policy(frame_policy: str) -> str:
     """A same-origin-only policy; the frame-ancestors part mirrors X-Frame-Options."""
     return (
@@ -65,11 +73,7 @@ def baseline_headers(config: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Cache-Control", NO_STORE),
     ]
     if config["HSTS"]:
-        max_age = config["HSTS_MAX_AGE"]
-        if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
-            raise ValueError(
-                f"HSTS_MAX_AGE must be a whole number >= 0, got {max_age!r}"
-            )
+        max_age = whole_number(config, "HSTS_MAX_AGE")
         headers.append(
             (
                 HSTS_HEADER,
@@ -84,9 +88,7 @@ def baseline_headers(config: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def init_app(app: Flask) -> None:
     """Trust the configured proxies, then register the one header hook."""
-    hops = app.config["TRUSTED_PROXY_HOPS"]
-    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
-        raise ValueError(f"TRUSTED_PROXY_HOPS must be a whole number >= 0, got {hops!r}")
+    hops = whole_number(app.config, "TRUSTED_PROXY_HOPS")
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
