@@ -90,3 +90,18 @@ def gunicorn(
 def children(pid: int) -> set[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return {int(p) for p in path.read_text().split()} if path.exists() else set()
+
+
+def wait_for_workers(
+    master: int, count: int, seconds: float = 30, gone: int | None = None
+) -> set[int]:
+    """The master's worker pids once there are ``count`` (none of them ``gone``)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        workers = children(master)
+        if len(workers) == count and gone not in workers:
+            return workers
+        time.sleep(0.1)
+    raise TimeoutError(
+        f"gunicorn {master} has workers {children(master)}, wanted {count}"
+    )

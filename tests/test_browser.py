@@ -238,6 +238,7 @@ def test_cache_is_reused_for_a_minute_and_no_store_never(browser, sameorigin):
             """async () => {
                 for (const path of ["/cache", "/cache", "/", "/"]) {
                     await (await fetch(path)).text();
+                    await new Promise((done) => setTimeout(done, 200));  // let the cache write land
                 }
             }"""
         )

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import bake, run
 from expected import CSP_SELF, SAME_FOR_EVERY_ANSWER
-from servers import children, get, gunicorn
+from servers import get, gunicorn, wait_for_workers
 
 pytestmark = pytest.mark.xdist_group("gunicorn")
 
@@ -106,7 +106,7 @@ class Load:
 def test_five_thousand_requests_all_carry_the_full_baseline(installed):
     python, project = installed
     with gunicorn(python, project, workers=2) as (master, port):
-        assert len(children(master.pid)) == 2
+        assert len(wait_for_workers(master.pid, 2)) == 2
         load = Load(port, 5000).run()
     assert load.done == 5000
     assert load.errors == []
@@ -116,8 +116,7 @@ def test_five_thousand_requests_all_carry_the_full_baseline(installed):
 def test_a_killed_worker_costs_only_its_request_in_flight_and_is_replaced(installed):
     python, project = installed
     with gunicorn(python, project, workers=2) as (master, port):
-        workers = children(master.pid)
-        victim = min(workers)
+        victim = min(wait_for_workers(master.pid, 2))
         load = Load(port, 3000)
         runner = threading.Thread(target=load.run)
         runner.start()
@@ -129,15 +128,8 @@ def test_a_killed_worker_costs_only_its_request_in_flight_and_is_replaced(instal
         runner.join(DEADLINE_SECONDS + 10)
         assert not runner.is_alive()
 
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            now = children(master.pid)
-            if len(now) == 2 and victim not in now:
-                break
-            time.sleep(0.1)
-        replaced = children(master.pid)
+        replaced = wait_for_workers(master.pid, 2, gone=victim)
         assert victim not in replaced
-        assert len(replaced) == 2
         assert get(port, "/healthz")[0] == 200
     assert load.done == 3000
     assert len(load.errors) <= 1, load.errors  # a sync worker has one request in flight
