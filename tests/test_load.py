@@ -1,5 +1,6 @@
 """The baked service under its own gunicorn config, holding the baseline under load."""
 
+import http.client
 import os
 import signal
 import threading
@@ -90,7 +91,10 @@ class Load:
                 status, headers, _ = get(self.port, path)
                 found = problems(path, status, headers)
                 outcome = ("wrong", found[0]) if found else None
-            except OSError as error:
+            except (
+                OSError,
+                http.client.HTTPException,
+            ) as error:  # reset, or cut mid-response
                 outcome = ("errors", f"{path}: {error!r}")
         with self.lock:
             self.done += 1
