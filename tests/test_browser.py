@@ -128,6 +128,14 @@ class Framing:
     console: list[str] = field(default_factory=list)
     rendered: bool = False
 
+    def saw_response(self, response) -> None:
+        if response.url == self.framed and response.status == 200:
+            self.answered = True
+
+    def saw_failure(self, request) -> None:
+        if request.url == self.framed:
+            self.failure = request.failure
+
     @property
     def blocked_by_headers(self) -> bool:
         """Chromium's own report: the response arrived and the frame was refused for it."""
@@ -147,18 +155,8 @@ def frame(browser, page_url: str, framed: str) -> Framing:
     try:
         page = context.new_page()
         page.on("console", lambda message: result.console.append(message.text))
-        page.on(
-            "response",
-            lambda r: setattr(
-                result,
-                "answered",
-                result.answered or (r.url == framed and r.status == 200),
-            ),
-        )
-        page.on(
-            "requestfailed",
-            lambda r: r.url == framed and setattr(result, "failure", r.failure),
-        )
+        page.on("response", result.saw_response)
+        page.on("requestfailed", result.saw_failure)
         page.goto(page_url, wait_until="load", timeout=15000)
         child = next(f for f in page.frames if f is not page.main_frame)
         if child.url == framed:
