@@ -11,14 +11,6 @@ from flask import Flask
 
 PACKAGE = os.environ.get("BENCH_PACKAGE", "example_service")
 SECRET = {"SECRET_KEY": "benchmark-only"}
-FRAME_ANCESTORS_SELF = (
-    "default-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'self'"
-)
-PERMISSIONS = (
-    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), "
-    "magnetometer=(), microphone=(), payment=(), usb=()"
-)
 
 
 def service_module(name: str = ""):
@@ -44,11 +36,16 @@ def service_without_hook() -> Flask:
     return app
 
 
+def policy() -> dict[str, str]:
+    """The service's own header values: every contender sends this policy."""
+    return dict(service_module("security").baseline_headers(service().config))
+
+
 def baseline_for_https() -> tuple[list[tuple[str, str]], str]:
     """The service's headers but Cache-Control, and its Cache-Control default."""
-    security = service_module("security")
-    headers = security.baseline_headers(service().config)
-    return [h for h in headers if h[0] != "Cache-Control"], security.NO_STORE
+    values = policy()
+    no_store = values.pop("Cache-Control")
+    return list(values.items()), no_store
 
 
 def werkzeug_floor() -> Flask:
@@ -92,35 +89,21 @@ def wsgi_floor() -> Flask:
 def talisman() -> Flask:
     from flask_talisman import Talisman
 
+    values = policy()
     app = bare()
     Talisman(
         app,
         force_https=False,
-        frame_options="SAMEORIGIN",
+        frame_options=values["X-Frame-Options"],
         strict_transport_security=True,
         strict_transport_security_max_age=31536000,
         strict_transport_security_include_subdomains=True,
-        content_security_policy={
-            "default-src": "'self'",
-            "object-src": "'none'",
-            "base-uri": "'self'",
-            "form-action": "'self'",
-            "frame-ancestors": "'self'",
-        },
-        referrer_policy="strict-origin-when-cross-origin",
-        permissions_policy={
-            name: "()"
-            for name in (
-                "accelerometer",
-                "camera",
-                "geolocation",
-                "gyroscope",
-                "magnetometer",
-                "microphone",
-                "payment",
-                "usb",
-            )
-        },
+        # A dict, as talisman's docs show; a string would be re-parsed per request.
+        content_security_policy=dict(
+            part.split(" ", 1) for part in values["Content-Security-Policy"].split("; ")
+        ),
+        referrer_policy=values["Referrer-Policy"],
+        permissions_policy=values["Permissions-Policy"],
         session_cookie_secure=True,
         x_content_type_options=True,
     )
@@ -130,18 +113,25 @@ def talisman() -> Flask:
 def secure_py() -> Flask:
     import secure
 
+    values = policy()
     app = bare()
     headers = secure.Secure(
-        cache=secure.CacheControl().set("no-store, max-age=0"),
-        coop=secure.CrossOriginOpenerPolicy().set("same-origin"),
-        corp=secure.CrossOriginResourcePolicy().set("same-origin"),
-        csp=secure.ContentSecurityPolicy().set(FRAME_ANCESTORS_SELF),
-        hsts=secure.StrictTransportSecurity().max_age(31536000).include_subdomains(),
-        permissions=secure.PermissionsPolicy().set(PERMISSIONS),
-        referrer=secure.ReferrerPolicy().set("strict-origin-when-cross-origin"),
-        xpcdp=secure.XPermittedCrossDomainPolicies().set("none"),
-        xcto=secure.XContentTypeOptions().set("nosniff"),
-        xfo=secure.XFrameOptions().sameorigin(),
+        cache=secure.CacheControl().set(values["Cache-Control"]),
+        coop=secure.CrossOriginOpenerPolicy().set(values["Cross-Origin-Opener-Policy"]),
+        corp=secure.CrossOriginResourcePolicy().set(
+            values["Cross-Origin-Resource-Policy"]
+        ),
+        csp=secure.ContentSecurityPolicy().set(values["Content-Security-Policy"]),
+        hsts=secure.StrictTransportSecurity().value(
+            values["Strict-Transport-Security"]
+        ),
+        permissions=secure.PermissionsPolicy().set(values["Permissions-Policy"]),
+        referrer=secure.ReferrerPolicy().set(values["Referrer-Policy"]),
+        xpcdp=secure.XPermittedCrossDomainPolicies().set(
+            values["X-Permitted-Cross-Domain-Policies"]
+        ),
+        xcto=secure.XContentTypeOptions().set(values["X-Content-Type-Options"]),
+        xfo=secure.XFrameOptions().set(values["X-Frame-Options"]),
     )
 
     @app.after_request
