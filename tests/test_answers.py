@@ -115,7 +115,12 @@ def test_questionable_answer_warns_and_still_bakes(tmp_path, answers, warning):
     assert result.returncode == 0, result.stderr
     assert warning in result.stderr
     assert (
-        tmp_path / "example-service" / "src" / "example_service" / "security.py"
+        tmp_path
+        / "example-service"
+        / "src"
+        / "example_service"
+        / "security"
+        / "__init__.py"
     ).is_file()
 
 

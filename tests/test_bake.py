@@ -18,7 +18,8 @@ BAKED_FILES = {
     "src/example_service/__init__.py",
     "src/example_service/config.py",
     "src/example_service/routes.py",
-    "src/example_service/security.py",
+    "src/example_service/security/__init__.py",
+    "src/example_service/security/cli.py",
     "src/example_service/static/style.css",
     "src/example_service/templates/index.html",
     "src/example_service/wsgi.py",
@@ -60,7 +61,7 @@ def test_command_line_bakes_hsts_off_and_deny(tmp_path):
 
 def baked_suite_after_editing(project: Path, old: str, new: str):
     """Break the baked security module on purpose, then run the baked tests."""
-    security = project / "src/example_service/security.py"
+    security = project / "src/example_service/security/__init__.py"
     source = security.read_text()
     assert old in source
     security.write_text(source.replace(old, new))

@@ -16,7 +16,7 @@ from conftest import (
 )
 
 CRUFT = Path(sys.executable).parent / "cruft"
-SECURITY = "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/security.py"
+SECURITY = "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/security/__init__.py"
 PINNED_TESTS = "{{cookiecutter.project_slug}}/tests/test_security_headers.py"
 
 
@@ -96,7 +96,7 @@ def test_policy_change_reaches_a_service_through_cruft_update(tmp_path):
     assert manual_cruft_hook(service, tmp_path).returncode == 0
     assert (
         '("Origin-Agent-Cluster", "?1")'
-        in (service / "src/example_service/security.py").read_text()
+        in (service / "src/example_service/security/__init__.py").read_text()
     )
     assert '@bp.get("/team")' in routes.read_text()
 

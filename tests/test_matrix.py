@@ -154,4 +154,4 @@ def test_no_template_syntax_is_left(combination):
 def test_baked_package_has_the_chosen_name(combination):
     row, project = combination
     assert project.name == row.answers.get("project_slug", "example-service")
-    assert (project / "src" / row.package / "security.py").is_file()
+    assert (project / "src" / row.package / "security" / "__init__.py").is_file()

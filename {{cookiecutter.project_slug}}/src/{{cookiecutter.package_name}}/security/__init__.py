@@ -88,6 +88,9 @@ def baseline_headers(config: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def init_app(app: Flask) -> None:
     """Trust the configured proxies, then register the one header hook."""
+    from .cli import security_cli
+
+    app.cli.add_command(security_cli)
     hops = whole_number(app.config, "TRUSTED_PROXY_HOPS")
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
