@@ -1,6 +1,5 @@
 """``flask --app {{ cookiecutter.package_name }} security ...``: the policy, for people and machines."""
 
-import click
 from flask.cli import AppGroup
 
 security_cli = AppGroup("security", help="Inspect the security-header policy.")
