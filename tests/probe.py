@@ -8,7 +8,15 @@ import json
 import sys
 from pathlib import Path
 
-PATHS = ["/", "/cache", "/download", "/healthz", "/static/style.css", "/no-such-page"]
+PATHS = [
+    "/",
+    "/cache",
+    "/download",
+    "/healthz",
+    "/favicon.ico",
+    "/static/style.css",
+    "/no-such-page",
+]
 
 
 def main(project_dir: str, package: str) -> None:
