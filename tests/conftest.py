@@ -50,7 +50,10 @@ def python(*args: str | Path, cwd: Path, **kwargs) -> subprocess.CompletedProces
 
 
 def baked_pytest(project: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """The baked project's own test suite, in this shared environment."""
+    """The baked project's own test suite, in this shared environment.
+
+    Hypothesis keeps its example database beside the project, not in it, so
+    the project's tree stays as baked."""
     return python(
         "-m",
         "pytest",
@@ -61,6 +64,7 @@ def baked_pytest(project: Path, check: bool = True) -> subprocess.CompletedProce
         "0",
         cwd=project,
         check=check,
+        env=clean_env(HYPOTHESIS_STORAGE_DIRECTORY=str(project.parent / ".hypothesis")),
     )
 
 

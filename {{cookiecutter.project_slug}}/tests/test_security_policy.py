@@ -9,7 +9,7 @@ from flask import Flask
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from {{ cookiecutter.package_name }} import config, create_app, security
+from {{ cookiecutter.package_name }} import security
 from {{ cookiecutter.package_name }}.security import policy
 
 SECRET = {"TESTING": True, "SECRET_KEY": "test-only-secret"}
@@ -17,8 +17,31 @@ HTTPS = "https://localhost"
 BAKED_FRAME_ANCESTORS = "{{ "'none'" if cookiecutter.frame_policy == "DENY" else "'self'" }}"
 
 
-def make_app(**settings) -> Flask:
-    return create_app({**SECRET, **settings})
+def unchecked_app(*, environment: bool = False, **settings) -> Flask:
+    """The baked answers and ``settings`` on an app with one page, none of the
+    team's settings or views. Its policy is not checked yet, so that a test can
+    register views first, as create_app does with the service's blueprint."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SECRET,
+        HSTS=policy.BAKED_HSTS,
+        HSTS_MAX_AGE=policy.BAKED_HSTS_MAX_AGE,
+        HSTS_INCLUDE_SUBDOMAINS=policy.BAKED_HSTS_INCLUDE_SUBDOMAINS,
+        HSTS_PRELOAD=policy.BAKED_HSTS_PRELOAD,
+        FRAME_POLICY=policy.BAKED_FRAME_POLICY,
+        TRUSTED_PROXY_HOPS=0,
+    )
+    if environment:
+        app.config.from_prefixed_env()
+    app.config.update(settings)
+    app.add_url_rule("/", "page", lambda: "a page")
+    return app
+
+
+def make_app(*, environment: bool = False, **settings) -> Flask:
+    app = unchecked_app(environment=environment, **settings)
+    security.init_app(app)
+    return app
 
 
 def csp_directives(value: str) -> dict[str, list[str]]:
@@ -46,7 +69,8 @@ def test_csp_extend_adds_to_what_default_src_allowed():
 
 def test_csp_extend_from_the_environment(monkeypatch):
     monkeypatch.setenv("FLASK_CSP_EXTEND", json.dumps(CDN))
-    csp = csp_directives(sent(make_app())["Content-Security-Policy"])
+    app = make_app(environment=True)
+    csp = csp_directives(sent(app)["Content-Security-Policy"])
     assert csp["img-src"] == ["'self'", "https://cdn.example.com"]
 
 
@@ -83,7 +107,7 @@ def test_permissions_allow(monkeypatch, source):
     allow = {"camera": ["self"], "geolocation": ["self", "https://maps.example.com"]}
     if source == "from-environment":
         monkeypatch.setenv("FLASK_PERMISSIONS_ALLOW", json.dumps(allow))
-        app = make_app()
+        app = make_app(environment=True)
     else:
         app = make_app(PERMISSIONS_ALLOW=allow)
     features = sent(app)["Permissions-Policy"].split(", ")
@@ -96,14 +120,14 @@ def test_permissions_allow(monkeypatch, source):
 def test_coep_credentialless(monkeypatch, source):
     if source == "from-environment":
         monkeypatch.setenv("FLASK_COEP", '"credentialless"')
-        app = make_app()
+        app = make_app(environment=True)
     else:
         app = make_app(COEP="credentialless")
     assert sent(app)["Cross-Origin-Embedder-Policy"] == "credentialless"
 
 
-def test_upgrade_insecure_requests_only_over_https(app):
-    client = app.test_client()
+def test_upgrade_insecure_requests_only_over_https():
+    client = make_app().test_client()
     https = client.get("/", base_url=HTTPS).headers["Content-Security-Policy"]
     http = client.get("/").headers["Content-Security-Policy"]
     assert https.endswith("; upgrade-insecure-requests")
@@ -222,15 +246,6 @@ def test_stronger_settings_need_no_exception():
 
 
 # Per view.
-def unchecked_app(**settings) -> Flask:
-    """The service's settings on an app whose policy is not checked yet, so that
-    a test registers its views first, as create_app does with its blueprint."""
-    app = Flask("{{ cookiecutter.package_name }}")
-    app.config.from_object(config)
-    app.config.update(SECRET, **settings)
-    return app
-
-
 def app_with_views(**settings) -> Flask:
     app = unchecked_app(**settings)
 
@@ -329,7 +344,9 @@ def test_an_override_built_once_not_per_request(monkeypatch):
     assert "https://late.example.com" in sent(app, "/late")["Content-Security-Policy"]
 
 
-def test_a_late_override_past_the_floor_fails_closed(app, caplog):
+def test_a_late_override_past_the_floor_fails_closed(caplog):
+    app = make_app()
+
     @app.get("/unsafe")
     @security.override(csp_extend={"script-src": ["'unsafe-inline'"]})
     def unsafe():
