@@ -16,6 +16,13 @@ from conftest import (
 )
 
 CRUFT = Path(sys.executable).parent / "cruft"
+# A team's own settings: a CDN, the camera, and one documented exception.
+CDN_AND_LEGACY_CHARTS = {
+    "img-src": ["https://cdn.example.com"],
+    "script-src": ["'unsafe-eval'"],
+}
+CAMERA = {"camera": ["self"]}
+EXCEPTION = {"script-src 'unsafe-eval'": "legacy chart library, SEC-4242"}
 POLICY = (
     "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/security/policy.py"
 )
@@ -68,11 +75,12 @@ def test_policy_change_reaches_a_service_through_cruft_update(tmp_path):
     # The service team extends the policy in its settings and lets a partner
     # frame one new view, in files the template does not own.
     config = service / "src/example_service/config.py"
-    edit(
-        config,
-        "CSP_EXTEND: dict[str, list[str]] = {}",
-        'CSP_EXTEND: dict[str, list[str]] = {"img-src": ["https://cdn.example.com"]}',
-    )
+    for setting, value in (
+        ("CSP_EXTEND: dict[str, list[str]]", CDN_AND_LEGACY_CHARTS),
+        ("PERMISSIONS_ALLOW: dict[str, list[str]]", CAMERA),
+        ("SECURITY_EXCEPTIONS: dict[str, str]", EXCEPTION),
+    ):
+        edit(config, f"{setting} = {{}}", f"{setting} = {value!r}")
     routes = service / "src/example_service/routes.py"
     routes.write_text(
         routes.read_text()
@@ -117,7 +125,7 @@ def test_policy_change_reaches_a_service_through_cruft_update(tmp_path):
         in (service / "src/example_service/security/policy.py").read_text()
     )
     assert '@bp.get("/partner")' in routes.read_text()
-    assert "https://cdn.example.com" in config.read_text()
+    assert repr(EXCEPTION) in config.read_text()
 
     baked_pytest(service)
     sent = python(
@@ -133,6 +141,8 @@ def test_policy_change_reaches_a_service_through_cruft_update(tmp_path):
     page, partner, text = json.loads(sent.stdout)
     assert page["Origin-Agent-Cluster"] == partner["Origin-Agent-Cluster"] == "?1"
     assert "img-src 'self' https://cdn.example.com" in page["Content-Security-Policy"]
+    assert "script-src 'self' 'unsafe-eval'" in page["Content-Security-Policy"]
+    assert "camera=(self)" in page["Permissions-Policy"]
     assert page["X-Frame-Options"] == "SAMEORIGIN"
     assert (
         "frame-ancestors 'self' https://partner.example.com"

@@ -5,10 +5,13 @@ The template owns this file. The exact values are pinned on the baseline alone
 service itself is then held to the floor that no setting may lower.
 """
 
+import json
 from pathlib import Path
 
 import pytest
-from flask import Flask, abort, redirect, session
+from flask import Flask, abort, redirect, request, session
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from {{ cookiecutter.package_name }} import create_app, security
 
@@ -206,6 +209,60 @@ def test_a_views_own_header_wins(pinned):
     ]
     assert response.headers.getlist("X-Content-Type-Options") == ["custom"]
     assert response.headers["Referrer-Policy"] == BASELINE["Referrer-Policy"]
+
+
+# Whatever a view sends, the hook adds each missing header once and keeps the view's.
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+NAMES = [*BASELINE, "Content-Security-Policy", "Strict-Transport-Security"]
+ANY_CASE = st.sampled_from([*NAMES, "Cache-Control", "X-Team-Header"]).flatmap(
+    lambda name: st.sampled_from([name, name.lower(), name.upper()])
+)
+VALUES = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1)
+
+
+@pytest.fixture(scope="module")
+def echo(tmp_path_factory) -> Flask:
+    """The baseline with one view that answers the status and headers it is sent."""
+    app = baseline_app(tmp_path_factory.mktemp("static"))
+
+    @app.route("/echo", methods=METHODS)
+    def answer():
+        wanted = json.loads(request.headers["X-Test-Response"])
+        return "body", wanted["status"], wanted["headers"]
+
+    return app
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    view_headers=st.lists(st.tuples(ANY_CASE, VALUES), max_size=4),
+    status=st.sampled_from([200, 201, 204, 302, 400, 403, 404, 500]),
+    method=st.sampled_from(METHODS),
+    https=st.booleans(),
+)
+def test_the_hook_adds_each_missing_header_once_and_keeps_the_views(
+    echo, view_headers, status, method, https
+):
+    wanted = json.dumps({"status": status, "headers": view_headers})
+    response = echo.test_client().open(
+        "/echo",
+        method=method,
+        base_url=HTTPS if https else "http://localhost",
+        headers={"X-Test-Response": wanted},
+    )
+    assert response.status_code == status
+    csp = f"{CSP}; upgrade-insecure-requests" if https else CSP
+    expected = {**BASELINE, "Content-Security-Policy": csp, "Cache-Control": NO_STORE}
+    if https and HSTS:
+        expected["Strict-Transport-Security"] = HSTS
+    for name in [*expected, "Strict-Transport-Security"]:
+        own = [value for key, value in view_headers if key.lower() == name.lower()]
+        if own:
+            assert response.headers.getlist(name) == own, name
+        else:
+            assert response.headers.getlist(name) == (
+                [expected[name]] if name in expected else []
+            ), name
 
 
 # The service itself, with the team's settings and views: the floor holds.
