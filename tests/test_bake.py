@@ -25,6 +25,7 @@ BAKED_FILES = {
     "src/example_service/static/style.css",
     "src/example_service/templates/index.html",
     "src/example_service/wsgi.py",
+    "tests/__init__.py",
     "tests/conftest.py",
     "tests/test_production.py",
     "tests/test_routes.py",
