@@ -76,7 +76,10 @@ def yes_or_no(answers, prompt):
     if isinstance(answers[prompt], bool):
         return None
     return refuse(
-        prompt, answers[prompt], "answer yes or no (true or false in a replay file)", "yes"
+        prompt,
+        answers[prompt],
+        "answer yes or no (true or false in a replay file)",
+        "yes",
     )
 
 
