@@ -271,8 +271,8 @@ def how_to_bake_again(answers):
             "--config-file used?), so bake again with the answers above fixed"
         )
     return (
-        f"to bake again without typing every answer: fix the answers above in {replay}, "
-        f"then run: {bake_again_command(answers, replay)}"
+        'to bake again without typing every answer: fix the answers above under "cookiecutter" '
+        f"in {replay}, then run: {bake_again_command(answers, replay)}"
     )
 
 

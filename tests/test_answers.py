@@ -28,7 +28,10 @@ def hook_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.strip()]
 
 
-BAKE_AGAIN = "to bake again without typing every answer: fix the answers above in "
+BAKE_AGAIN = (
+    "to bake again without typing every answer: "
+    'fix the answers above under "cookiecutter" in '
+)
 PROMPT_ORDER = list(json.loads((TEMPLATE / "cookiecutter.json").read_text()))
 
 
