@@ -1,9 +1,11 @@
 """Answers: refused with one line, warned about, or baked faithfully however hostile."""
 
+import ast
 import importlib.util
 import json
 import shlex
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -368,6 +370,16 @@ def test_hostile_text_bakes_a_green_service_that_keeps_it(tmp_path, value):
     project = bake_from_replay(tmp_path, baked_answers(value))
     assert_green(project)
     assert baked_setting(project, "hostile_service", "PROJECT_NAME") == value
+    one_line = value.replace("\r", " ").replace("\n", " ")
+    metadata = baked_metadata(project)
+    assert metadata["description"] == one_line
+    assert metadata["authors"] == [{"name": one_line, "email": "team@example.com"}]
+
+
+def baked_metadata(project: Path) -> dict:
+    return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))[
+        "project"
+    ]
 
 
 @pytest.mark.parametrize("injection", INJECTIONS.values(), ids=INJECTIONS)
@@ -378,6 +390,91 @@ def test_injected_code_never_runs(tmp_path, injection):
     assert_green(project)
     assert baked_setting(project, "hostile_service", "PROJECT_NAME") == value
     assert not marker.exists()
+
+
+# Text as people type it reads the same in what is baked.
+AS_TYPED = {
+    "zoe": ("Zoë O'Neil", "Zoë O'Neil's service on the organisation's baseline."),
+    "aero": ("Ærø Ünïcødé", "Ærø Ünïcødé \u2013 døgnåpen tjeneste for «alle»"),
+    "more-latin": ("Łukasz Żółć, Þórdís Straße", "Çağla İşler & Đorđe Œuvre"),
+}
+
+
+@pytest.mark.parametrize(("name", "description"), AS_TYPED.values(), ids=AS_TYPED)
+def test_names_bake_as_typed(tmp_path, name, description):
+    answers = {**baked_answers(name), "description": description}
+    project = bake_from_replay(tmp_path, answers)
+    pyproject = (project / "pyproject.toml").read_bytes()
+    assert f'description = "{description}"\n'.encode() in pyproject
+    assert f'authors = [{{ name = "{name}", email = '.encode() in pyproject
+    config = (project / "src" / "hostile_service" / "config.py").read_bytes()
+    assert f'\nPROJECT_NAME = "{name}"\n'.encode() in config
+    readme = (project / "README.md").read_bytes()
+    assert readme.startswith(f"# {name}\n\n{description}\n".encode())
+
+    metadata = baked_metadata(project)
+    assert metadata["description"] == description
+    assert metadata["authors"][0]["name"] == name
+    assert baked_setting(project, "hostile_service", "PROJECT_NAME") == name
+    assert_green(project)
+
+
+def test_the_default_description_keeps_its_apostrophe(baked_defaults):
+    line = 'description = "A Flask service on the organisation\'s security baseline."\n'
+    assert line in (baked_defaults / "pyproject.toml").read_text()
+
+
+def test_a_double_quote_is_escaped_so_ruff_format_keeps_the_quotes(tmp_path):
+    typed = 'Zoë "Zed" O\'Neil \\ Ltd'
+    project = bake_from_replay(tmp_path, baked_answers(typed))
+    config = (project / "src" / "hostile_service" / "config.py").read_text()
+    assert 'PROJECT_NAME = "Zoë \\u0022Zed\\u0022 O\'Neil \\\\ Ltd"\n' in config
+    pyproject = (project / "pyproject.toml").read_text()
+    assert 'authors = [{ name = "Zoë \\"Zed\\" O\'Neil \\\\ Ltd", ' in pyproject
+    assert baked_setting(project, "hostile_service", "PROJECT_NAME") == typed
+    assert baked_metadata(project)["authors"][0]["name"] == typed
+    assert_green(project)
+
+
+@pytest.fixture(scope="module")
+def extensions():
+    spec = importlib.util.spec_from_file_location(
+        "local_extensions", TEMPLATE / "local_extensions.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_character_reads_back_from_python_and_toml(extensions):
+    # The whole Basic Multilingual Plane and a few beyond it (emoji, CJK, tags,
+    # private use, the last code point); surrogates cannot be written to a
+    # UTF-8 file, so no answer holds one.
+    beyond = [0x1F512, 0x20000, 0xE0041, 0xF0000, 0x10FFFF]
+    text = "".join(
+        chr(code) for code in [*range(0x10000), *beyond] if not 0xD800 <= code <= 0xDFFF
+    )
+    assert ast.literal_eval(f'"{extensions.python_string(text)}"') == text
+    assert tomllib.loads(f'k = "{extensions.toml_string(text)}"')["k"] == text
+    assert tomllib.loads(f'k = "{extensions.python_string(text)}"')["k"] == text
+
+
+def test_every_letter_kept_in_python_passes_ruff(extensions, baked_defaults):
+    """What python_string leaves as typed, ruff check (RUF001 look-alikes) accepts."""
+    kept = [
+        chr(code)
+        for code in range(0x80, 0x110000)
+        if extensions.python_string(chr(code)) == chr(code)
+    ]
+    assert {"é", "ü", "ø", "Æ", "ß"} <= set(kept)
+    assert "\u2013" not in kept  # the en dash ruff mistakes for a hyphen
+    alone = " ".join(kept)
+    in_ascii_words = " ".join(f"x{char}x" for char in kept)
+    module = baked_defaults / "src" / "example_service" / "letters.py"
+    module.write_text(
+        f'ALONE = "{alone}"\nIN_ASCII_WORDS = "{in_ascii_words}"\n', encoding="utf-8"
+    )
+    baked_lint(baked_defaults)
 
 
 def test_jinja_typed_at_the_prompt_is_kept_as_text(tmp_path):
