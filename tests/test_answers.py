@@ -3,6 +3,7 @@
 import ast
 import importlib.util
 import json
+import re
 import shlex
 import sys
 import tomllib
@@ -216,6 +217,29 @@ def test_without_a_replay_file_the_last_line_names_none(tmp_path):
         "to bake again: no cookiecutter replay file holds these answers (was another "
         "--config-file used?), so bake again with the answers above fixed"
     )
+
+
+def test_the_readme_shows_what_the_hook_prints(tmp_path):
+    result = cookiecutter_cli(
+        "--no-input",
+        TEMPLATE,
+        "-o",
+        tmp_path,
+        "author_email=platform.example.com",
+        "hsts_max_age=a year",
+        cwd=tmp_path,
+    )
+    *errors, last = hook_lines(result.stderr)
+    readme = (TEMPLATE / "README.md").read_text()
+    assert len(errors) == 2
+    assert all(f"\n{line}\n" in readme for line in errors)
+    shape = re.compile(
+        re.escape(BAKE_AGAIN) + r"(\S+), then run: cookiecutter --replay-file \1 "
+        r"\S+( --checkout \S+)? --output-dir \S+"
+    )
+    assert shape.fullmatch(last), last
+    example = next(line for line in readme.splitlines() if line.startswith("to bake"))
+    assert shape.fullmatch(example), example
 
 
 def test_a_refusal_comes_with_the_warnings_before_the_last_line(tmp_path):
