@@ -49,11 +49,14 @@ def python(*args: str | Path, cwd: Path, **kwargs) -> subprocess.CompletedProces
     return run(sys.executable, *args, cwd=cwd, **kwargs)
 
 
-def baked_pytest(project: Path, check: bool = True) -> subprocess.CompletedProcess:
+def baked_pytest(
+    project: Path, check: bool = True, thorough: bool = False
+) -> subprocess.CompletedProcess:
     """The baked project's own test suite, in this shared environment.
 
-    Hypothesis keeps its example database beside the project, not in it, so
-    the project's tree stays as baked."""
+    Its property tests run briefly unless ``thorough`` (many bakes run them),
+    and Hypothesis keeps its example database beside the project, not in it,
+    so the project's tree stays as baked."""
     return python(
         "-m",
         "pytest",
@@ -64,7 +67,10 @@ def baked_pytest(project: Path, check: bool = True) -> subprocess.CompletedProce
         "0",
         cwd=project,
         check=check,
-        env=clean_env(HYPOTHESIS_STORAGE_DIRECTORY=str(project.parent / ".hypothesis")),
+        env=clean_env(
+            HYPOTHESIS_STORAGE_DIRECTORY=str(project.parent / ".hypothesis"),
+            HYPOTHESIS_PROFILE="thorough" if thorough else "quick",
+        ),
     )
 
 

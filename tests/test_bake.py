@@ -87,3 +87,8 @@ def test_baked_tests_catch_a_clobbering_hook(baked_defaults):
     assert result.returncode == 1
     assert "test_a_views_own_header_wins" in result.stdout
     assert "test_cache_is_public_for_a_minute" in result.stdout
+
+
+def test_baked_suite_passes_exploring_every_property_thoroughly(baked_defaults):
+    result = baked_pytest(baked_defaults, thorough=True)
+    assert " passed" in result.stdout

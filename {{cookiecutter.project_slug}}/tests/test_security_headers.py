@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask, abort, redirect, request, session
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from {{ cookiecutter.package_name }} import create_app, security
@@ -233,7 +233,6 @@ def echo(tmp_path_factory) -> Flask:
     return app
 
 
-@settings(max_examples=150, deadline=None)
 @given(
     view_headers=st.lists(st.tuples(ANY_CASE, VALUES), max_size=4),
     status=st.sampled_from([200, 201, 204, 302, 400, 403, 404, 500]),

@@ -6,7 +6,7 @@ import string
 
 import pytest
 from flask import Flask
-from hypothesis import event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from {{ cookiecutter.package_name }} import security
@@ -452,7 +452,6 @@ SOURCES = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(
     st.dictionaries(
         st.sampled_from(DIRECTIVES), st.lists(SOURCES, max_size=2), max_size=2
