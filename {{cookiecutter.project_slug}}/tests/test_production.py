@@ -2,7 +2,10 @@
 
 import importlib
 import runpy
+import sys
 from pathlib import Path
+
+import pytest
 
 GUNICORN_CONF = Path(__file__).parents[1] / "gunicorn.conf.py"
 
@@ -28,6 +31,48 @@ def test_gunicorn_binds_loopback_unless_told(monkeypatch):
     assert settings["bind"] == "127.0.0.1:8000"
     assert settings["workers"] == 3
     assert settings["wsgi_app"] == "{{ cookiecutter.package_name }}.wsgi:app"
+
+
+HOST_OF_64_CPUS = set(range(64))
+
+
+@pytest.mark.parametrize(
+    ("affinity", "cpu_max", "cpus"),
+    [
+        pytest.param(HOST_OF_64_CPUS, "200000 100000\n", 2, id="quota-2-of-64"),
+        pytest.param(HOST_OF_64_CPUS, "150000 100000\n", 2, id="quota-rounds-up"),
+        pytest.param(HOST_OF_64_CPUS, "10000 100000\n", 1, id="quota-below-one-cpu"),
+        pytest.param(HOST_OF_64_CPUS, "max 100000\n", 64, id="no-quota"),
+        pytest.param(HOST_OF_64_CPUS, None, 64, id="no-cgroup-file"),
+        pytest.param(HOST_OF_64_CPUS, "garbage", 64, id="unreadable-quota"),
+        pytest.param({0, 1, 2}, "800000 100000\n", 3, id="affinity-below-quota"),
+        pytest.param({5}, "max 100000\n", 1, id="pinned-to-one-cpu"),
+    ],
+)
+def test_usable_cpus_come_from_affinity_and_cgroup_quota(affinity, cpu_max, cpus):
+    assert gunicorn_settings()["usable_cpus"](affinity, cpu_max) == cpus
+
+
+def test_cgroup_quota_is_read_from_the_file(tmp_path):
+    read_cpu_max = gunicorn_settings()["read_cpu_max"]
+    cpu_max = tmp_path / "cpu.max"
+    cpu_max.write_text("200000 100000\n")
+    assert read_cpu_max(str(cpu_max)) == "200000 100000\n"
+    assert read_cpu_max(str(tmp_path / "missing")) is None
+
+
+def test_workers_follow_the_usable_cpus_not_the_host(monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    settings = gunicorn_settings()
+    affinity = settings["process_affinity"]()
+    cpus = settings["usable_cpus"](affinity, settings["read_cpu_max"]())
+    assert settings["workers"] == 2 * cpus + 1
+    assert settings["workers"] <= 2 * len(affinity) + 1
+
+
+def test_worker_heartbeats_are_in_memory_on_linux():
+    in_memory = "/dev/shm" if sys.platform == "linux" else None  # noqa: S108
+    assert gunicorn_settings()["worker_tmp_dir"] == in_memory
 
 
 def test_wsgi_app_serves_with_the_baseline(monkeypatch):
