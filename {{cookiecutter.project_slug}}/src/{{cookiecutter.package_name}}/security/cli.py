@@ -3,3 +3,7 @@
 from flask.cli import AppGroup
 
 security_cli = AppGroup("security", help="Inspect the security-header policy.")
+
+from .check import check  # noqa: E402 - the live check lives in its own module
+
+security_cli.add_command(check)
