@@ -189,11 +189,12 @@ def tls_context(cafile: str | None = None) -> ssl.SSLContext:
 
 
 def fetch(
-    url: str, context: ssl.SSLContext, timeout: float = TIMEOUT_SECONDS
+    url: str, context: ssl.SSLContext | None = None, timeout: float = TIMEOUT_SECONDS
 ) -> tuple[int, list[tuple[str, str]]]:
     """One GET, redirects not followed: the status and every header as sent.
 
     Raises Unreachable, with a one-line reason, when there is no HTTP answer.
+    An https URL without ``context`` is verified against the system's CA store.
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -204,7 +205,7 @@ def fetch(
         raise Unreachable(f"bad URL: {error}") from None
     if parts.scheme == "https":
         connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-            parts.hostname, port, timeout=timeout, context=context
+            parts.hostname, port, timeout=timeout, context=context or tls_context()
         )
     else:
         connection = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
@@ -296,7 +297,10 @@ def compare(
 
 
 def check_url(
-    app: Flask, url: str, context: ssl.SSLContext, timeout: float = TIMEOUT_SECONDS
+    app: Flask,
+    url: str,
+    context: ssl.SSLContext | None = None,
+    timeout: float = TIMEOUT_SECONDS,
 ) -> Result:
     try:
         status, sent = fetch(url, context, timeout)
@@ -334,8 +338,12 @@ def check(urls: tuple[str, ...], cafile: str | None, as_json: bool) -> None:
     environment: run it with the deployment's settings. Exit 0 when all match,
     1 on any mismatch, 2 when any URL could not be checked.
     """
+    # Read once, and only when needed: loading the system's store takes a while.
+    needs_tls = cafile is not None or any(
+        urlsplit(url).scheme == "https" for url in urls
+    )
     try:
-        context = tls_context(cafile)
+        context = tls_context(cafile) if needs_tls else None
     except OSError as error:
         click.echo(printable(f"ERROR --cafile {cafile}: {error}"), err=True)
         raise click.exceptions.Exit(2) from None
