@@ -3,10 +3,15 @@
 Run with ``gunicorn --config gunicorn.conf.py``.
 """
 
+import contextlib
 import json
 import math
 import os
+import socket
+import struct
 from collections.abc import Collection
+
+from gunicorn.workers.sync import SyncWorker
 
 wsgi_app = "{{ cookiecutter.package_name }}.wsgi:app"
 bind = os.environ.get("BIND", "127.0.0.1:8000")
@@ -52,6 +57,49 @@ workers = int(
         "WEB_CONCURRENCY", 2 * usable_cpus(process_affinity(), read_cpu_max()) + 1
     )
 )
+
+RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close sends RST
+CLOSE_GRACEFULLY = struct.pack("ii", 0, 0)
+
+
+def hold_until_complete(connection: socket.socket) -> None:
+    """Until released, a death of this process resets the connection, and
+    what was written stays in the kernel (TCP_CORK, Linux) rather than going
+    out as half a response."""
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
+    if hasattr(socket, "TCP_CORK"):
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+
+
+def release(connection: socket.socket) -> None:
+    """The response is complete: a normal close again, then send what is held."""
+    with contextlib.suppress(OSError):  # gunicorn may have closed it already
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, CLOSE_GRACEFULLY)
+        if hasattr(socket, "TCP_CORK"):
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+
+
+class AllOrNothingWorker(SyncWorker):
+    """gunicorn's sync worker, except that a worker killed mid-response (the
+    OOM killer, SIGKILL) resets its connection instead of leaving half a
+    response behind.
+
+    gunicorn writes a response's headers and body separately. A proxy that
+    has passed the headers on cannot retry the request elsewhere; a proxy
+    whose connection was reset before any byte came back can, and nginx does
+    (proxy_next_upstream, deploy/nginx.conf). Whole for responses that fit in
+    one TCP segment; a larger body streams as before.
+    """
+
+    def handle_request(self, listener, req, client, addr):
+        hold_until_complete(client)
+        try:
+            return super().handle_request(listener, req, client, addr)
+        finally:
+            release(client)
+
+
+worker_class = AllOrNothingWorker
 
 # Workers' heartbeat files go in memory: a read-only root filesystem (see
 # deploy/kubernetes.yaml) then works, and a slow disk cannot stall a worker.
