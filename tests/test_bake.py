@@ -14,11 +14,14 @@ BAKED_FILES = {
     "requirements.txt",
     ".pre-commit-config.yaml",
     "README.md",
+    "deploy/kubernetes.yaml",
+    "deploy/nginx.conf",
     "pyproject.toml",
     "src/example_service/__init__.py",
     "src/example_service/config.py",
     "src/example_service/routes.py",
     "src/example_service/security/__init__.py",
+    "src/example_service/security/check.py",
     "src/example_service/security/cli.py",
     "src/example_service/static/style.css",
     "src/example_service/templates/index.html",
@@ -26,6 +29,7 @@ BAKED_FILES = {
     "tests/conftest.py",
     "tests/test_production.py",
     "tests/test_routes.py",
+    "tests/test_security_check.py",
     "tests/test_security_headers.py",
 }
 
