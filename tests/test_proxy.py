@@ -56,8 +56,9 @@ def whoami():
 '''
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def nginx_binary() -> Path:
+    """Every test here needs Debian's nginx: without it they skip, or fail under CI."""
     if not NGINX.exists():
         reason = (
             f"nginx is not installed at {NGINX} (make test installs it with apt-get)"
@@ -98,18 +99,21 @@ def project(tmp_path_factory) -> Path:
 
 
 def stop_group(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    """Stop a process started with start_new_session, with its children."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+    """Stop a server started with start_new_session: its master and workers.
+
+    The signal goes to the whole group (the master's pid is its id), so no
+    worker outlives a master that dies first.
+    """
+    if process.poll() is not None:
+        return
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)  # workers left behind by a killed master
+        os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
 
 
 @dataclass
@@ -284,7 +288,7 @@ def replicas(project, tmp_path_factory) -> Iterator[list[Replica]]:
 
 
 @pytest.fixture(scope="module")
-def proxy(nginx_binary, project, replicas, tls, tmp_path_factory) -> Iterator[Proxy]:
+def proxy(project, replicas, tls, tmp_path_factory) -> Iterator[Proxy]:
     directory = tmp_path_factory.mktemp("nginx") / "shipped"
     with nginx(directory, project, [r.port for r in replicas], tls) as running:
         yield running
@@ -512,9 +516,7 @@ class Load:
             list(pool.map(self.one_connection, range(CONNECTIONS)))
 
 
-def test_a_replica_killed_during_2000_gets_costs_no_request(
-    nginx_binary, project, tls, tmp_path
-):
+def test_a_replica_killed_during_2000_gets_costs_no_request(project, tls, tmp_path):
     with (
         replica(project, tmp_path, hops=1) as victim,
         replica(project, tmp_path, hops=1) as survivor,
