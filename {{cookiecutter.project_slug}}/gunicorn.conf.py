@@ -101,6 +101,20 @@ class AllOrNothingWorker(SyncWorker):
 
 worker_class = AllOrNothingWorker
 
+
+def on_starting(server: object) -> None:
+    """Check the settings once, in the master, before any worker starts: a
+    policy below the floor (or no secret key) stops gunicorn with its one line,
+    not a traceback from every worker."""
+    from {{ cookiecutter.package_name }} import create_app
+    from {{ cookiecutter.package_name }}.security import PolicyError
+
+    try:
+        create_app()
+    except (PolicyError, RuntimeError) as error:
+        raise SystemExit(f"error: {error}") from None
+
+
 # Workers' heartbeat files go in memory: a read-only root filesystem (see
 # deploy/kubernetes.yaml) then works, and a slow disk cannot stall a worker.
 # gunicorn makes its files there with mkstemp, so a shared directory is safe.

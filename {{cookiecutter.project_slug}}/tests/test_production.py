@@ -135,3 +135,21 @@ def test_wsgi_app_serves_with_the_baseline(monkeypatch):
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_gunicorn_refuses_a_policy_below_the_floor_in_one_line(monkeypatch):
+    monkeypatch.setenv("FLASK_SECRET_KEY", "test-only-secret")
+    monkeypatch.setenv("FLASK_CSP_EXTEND", '{"script-src": ["\'unsafe-inline\'"]}')
+    with pytest.raises(SystemExit) as stopped:
+        gunicorn_settings()["on_starting"](None)
+    message = str(stopped.value)
+    assert message.startswith(
+        "error: CSP_EXTEND: script-src 'unsafe-inline' is refused"
+    )
+    assert "\n" not in message
+
+
+def test_gunicorn_refuses_to_start_without_a_secret_key(monkeypatch):
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    with pytest.raises(SystemExit, match=r"^error: FLASK_SECRET_KEY is not set"):
+        gunicorn_settings()["on_starting"](None)

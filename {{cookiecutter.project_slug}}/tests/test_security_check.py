@@ -26,8 +26,14 @@ from {{ cookiecutter.package_name }}.security.check import (
 )
 
 
+class ReplayServer(http.server.ThreadingHTTPServer):
+    answers: dict[str, tuple[int, list[tuple[str, str]]]]
+
+
 class Replay(http.server.BaseHTTPRequestHandler):
     """Answers every GET with the server's ``answers[path]``: (status, headers)."""
+
+    server: ReplayServer
 
     def do_GET(self):
         status, headers = self.server.answers[self.path]
@@ -43,7 +49,7 @@ class Replay(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def deployment():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Replay)
+    server = ReplayServer(("127.0.0.1", 0), Replay)
     server.answers = {}
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

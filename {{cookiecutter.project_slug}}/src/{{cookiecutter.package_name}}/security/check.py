@@ -347,8 +347,7 @@ def check(urls: tuple[str, ...], cafile: str | None, as_json: bool) -> None:
     except OSError as error:
         click.echo(printable(f"ERROR --cafile {cafile}: {error}"), err=True)
         raise click.exceptions.Exit(2) from None
-    app = current_app._get_current_object()
-    results = [check_url(app, url, context) for url in urls]
+    results = [check_url(current_app, url, context) for url in urls]
     if as_json:
         click.echo(json.dumps([result.as_dict() for result in results], indent=2))
     else:
