@@ -45,6 +45,21 @@ HSTS: str | None = "max-age={{ cookiecutter.hsts_max_age | int }}{{ '; includeSu
 HSTS: str | None = None  # baked with HSTS off
 {%- endif %}
 NO_STORE = "no-store, max-age=0"
+# Pinned below, with values that depend on the request.
+ALSO_PINNED = ["Content-Security-Policy", "Strict-Transport-Security", "Cache-Control"]
+# What describes one response rather than the policy.
+PER_RESPONSE = {
+    "content-type",
+    "content-length",
+    "content-disposition",
+    "date",
+    "etag",
+    "last-modified",
+    "location",
+    "allow",
+    "vary",
+    "set-cookie",
+}
 # Deprecated or harmful: the OWASP Secure Headers Project checks they are absent.
 NEVER_SENT = ["X-XSS-Protection", "Feature-Policy", "Expect-CT", "Public-Key-Pins"]
 
@@ -65,6 +80,11 @@ HTTPS = "https://localhost"
 def assert_baseline(response, *, https=False):
     for name, value in BASELINE.items():
         assert response.headers.getlist(name) == [value], name
+    policy_headers = {name.lower() for name, _ in response.headers} - PER_RESPONSE
+    pinned = {name.lower() for name in [*BASELINE, *ALSO_PINNED]}
+    assert policy_headers <= pinned, (
+        f"sent but not pinned here: {policy_headers - pinned}"
+    )
     # Over plain HTTP (a local run) the upgrade would break the page's own loads.
     csp = f"{CSP}; upgrade-insecure-requests" if https else CSP
     assert response.headers.getlist("Content-Security-Policy") == [csp]
