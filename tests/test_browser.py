@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from conftest import TEMPLATE, bake
-from servers import free_port, gunicorn
+from testkit.bake import bake, bake_pythonpath
+from testkit.servers import free_port, gunicorn
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -67,9 +67,8 @@ def serve_baked(tmp_path_factory, *app: str, **answers) -> Iterator[Server]:
     (project / "src/example_service/static/frame.html").write_text(
         '<!doctype html><title>framing</title><iframe src="/"></iframe>\n'
     )
-    pythonpath = f"{project / 'src'}:{TEMPLATE / 'benchmarks'}"
     with gunicorn(
-        Path(sys.executable), project, *app, workers=1, PYTHONPATH=pythonpath
+        Path(sys.executable), project, *app, workers=1, **bake_pythonpath(project)
     ) as (_, port):
         yield Server(f"http://127.0.0.1:{port}", project / "gunicorn.log")
 
@@ -87,7 +86,7 @@ def deny(tmp_path_factory):
 @pytest.fixture(scope="module")
 def headers_off(tmp_path_factory):
     """The control: the same routes and pages with no security headers at all."""
-    yield from serve_baked(tmp_path_factory, 'apps:make("bare")')
+    yield from serve_baked(tmp_path_factory, 'testkit.contenders:make("bare")')
 
 
 class FramingPage(http.server.BaseHTTPRequestHandler):

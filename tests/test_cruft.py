@@ -5,15 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import (
-    GIT_IDENTITY,
-    baked_pytest,
-    clean_env,
-    git,
-    python,
-    run,
-    template_repository,
-)
+from testkit.bake import bake_pythonpath, baked_pytest
+from testkit.commands import GIT_IDENTITY, clean_env, git, python, run
+from testkit.template_copy import template_repository
 
 CRUFT = Path(sys.executable).parent / "cruft"
 SECURITY = "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/security/__init__.py"
@@ -107,6 +101,6 @@ def test_policy_change_reaches_a_service_through_cruft_update(tmp_path):
         "client = create_app({'TESTING': True}).test_client()\n"
         "print(client.get('/').headers['Origin-Agent-Cluster'], client.get('/team').text)",
         cwd=service,
-        env=clean_env(PYTHONPATH=str(service / "src")),
+        env=clean_env(**bake_pythonpath(service)),
     )
     assert sent.stdout.split() == ["?1", "ours"]

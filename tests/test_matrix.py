@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 import pytest
 
-from conftest import bake, baked_lint, baked_pytest, live_headers
-from expected import CSP_NONE, CSP_SELF, SAME_FOR_EVERY_ANSWER
+from testkit.bake import bake, baked_lint, baked_pytest, live_headers
+from tests.expected import CSP_NONE, CSP_SELF, SAME_FOR_EVERY_ANSWER
 
 
 class Row(NamedTuple):

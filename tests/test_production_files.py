@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import bake, run
+from testkit.bake import bake
+from testkit.commands import run
 
 BIN = Path(sys.executable).parent  # the linters come with the test environment
 
