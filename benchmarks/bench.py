@@ -260,7 +260,7 @@ def main() -> None:
         print(
             f"One bake (cookiecutter render + hooks), median of 5: {bake_seconds:.2f} s (target < 1 s)"
         )
-        sys.path.insert(0, str(project / "src"))
+        sys.path.insert(0, testkit.bake.bake_pythonpath(project)["PYTHONPATH"])
         os.environ["BENCH_PACKAGE"] = "example_service"
         from testkit import contenders
 

@@ -1,6 +1,7 @@
 """Baking the template and running what was baked."""
 
 import json
+import subprocess
 from pathlib import Path
 
 from cookiecutter.main import cookiecutter
@@ -25,14 +26,15 @@ def bake_pythonpath(project: Path) -> dict[str, str]:
     """Environment for a process that imports a bake's package from its ``src/``.
 
     Bakes are never installed into the shared .venv (many share one package
-    name), so the processes that serve or probe one find it on PYTHONPATH.
-    This is the only path the tests and benchmarks set, and it is the bake's:
-    our own helpers come from the installed ``testkit``.
+    name), so the processes that serve or probe one find it on PYTHONPATH
+    (and bench.py, which imports it in-process, puts it on sys.path). This is
+    the only path the tests and benchmarks set, and it is the bake's: our own
+    helpers come from the installed ``testkit``.
     """
     return {"PYTHONPATH": str(project / "src")}
 
 
-def baked_pytest(project: Path, check: bool = True):
+def baked_pytest(project: Path, check: bool = True) -> subprocess.CompletedProcess:
     """The baked project's own test suite, in this shared environment.
 
     It finds its package through its own pytest ``pythonpath = ["src"]``.
