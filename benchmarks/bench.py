@@ -37,7 +37,9 @@ BASELINE = [
     "Permissions-Policy",
     "Cross-Origin-Opener-Policy",
     "Cross-Origin-Resource-Policy",
+    "Cross-Origin-Embedder-Policy",
     "X-Permitted-Cross-Domain-Policies",
+    "X-DNS-Prefetch-Control",
     "Cache-Control",
     "Strict-Transport-Security",
 ]

@@ -38,6 +38,8 @@ def baked_pytest(project: Path, check: bool = True) -> subprocess.CompletedProce
     """The baked project's own test suite, in this shared environment.
 
     It finds its package through its own pytest ``pythonpath = ["src"]``.
+    Hypothesis keeps its example database beside the project, not in it, so
+    the project's tree stays as baked.
     """
     return python(
         "-m",
@@ -49,6 +51,7 @@ def baked_pytest(project: Path, check: bool = True) -> subprocess.CompletedProce
         "0",
         cwd=project,
         check=check,
+        env=clean_env(HYPOTHESIS_STORAGE_DIRECTORY=str(project.parent / ".hypothesis")),
     )
 
 

@@ -39,7 +39,7 @@ def service_without_hook() -> Flask:
 
 def policy() -> dict[str, str]:
     """The service's own header values: every contender sends this policy."""
-    return dict(service_module("security").baseline_headers(service().config))
+    return dict(service().extensions["security"].default.policy.https)
 
 
 def baseline_for_https() -> tuple[list[tuple[str, str]], str]:
@@ -100,9 +100,13 @@ def talisman() -> Flask:
         strict_transport_security_max_age=31536000,
         strict_transport_security_include_subdomains=True,
         # A dict, as talisman's docs show; a string would be re-parsed per request.
-        content_security_policy=dict(
-            part.split(" ", 1) for part in values["Content-Security-Policy"].split("; ")
-        ),
+        content_security_policy={
+            directive: sources
+            for directive, _, sources in (
+                part.partition(" ")
+                for part in values["Content-Security-Policy"].split("; ")
+            )
+        },
         referrer_policy=values["Referrer-Policy"],
         permissions_policy=values["Permissions-Policy"],
         session_cookie_secure=True,
@@ -118,6 +122,9 @@ def secure_py() -> Flask:
     app = bare()
     headers = secure.Secure(
         cache=secure.CacheControl().set(values["Cache-Control"]),
+        coep=secure.CrossOriginEmbedderPolicy().set(
+            values["Cross-Origin-Embedder-Policy"]
+        ),
         coop=secure.CrossOriginOpenerPolicy().set(values["Cross-Origin-Opener-Policy"]),
         corp=secure.CrossOriginResourcePolicy().set(
             values["Cross-Origin-Resource-Policy"]
@@ -132,6 +139,7 @@ def secure_py() -> Flask:
             values["X-Permitted-Cross-Domain-Policies"]
         ),
         xcto=secure.XContentTypeOptions().set(values["X-Content-Type-Options"]),
+        xdfc=secure.XDnsPrefetchControl().set(values["X-DNS-Prefetch-Control"]),
         xfo=secure.XFrameOptions().set(values["X-Frame-Options"]),
     )
 

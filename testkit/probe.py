@@ -9,7 +9,15 @@ import importlib
 import json
 import sys
 
-PATHS = ["/", "/cache", "/download", "/healthz", "/static/style.css", "/no-such-page"]
+PATHS = [
+    "/",
+    "/cache",
+    "/download",
+    "/healthz",
+    "/favicon.ico",
+    "/static/style.css",
+    "/no-such-page",
+]
 
 
 def main(package: str) -> None:

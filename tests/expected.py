@@ -12,14 +12,23 @@ CSP_NONE = (
     "default-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# Added to the CSP over HTTPS only: over plain HTTP it would break the page's loads.
+UPGRADE = "; upgrade-insecure-requests"
 SAME_FOR_EVERY_ANSWER = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "Permissions-Policy": (
-        "accelerometer=(), camera=(), geolocation=(), gyroscope=(), "
-        "magnetometer=(), microphone=(), payment=(), usb=()"
+        "accelerometer=(), autoplay=(), camera=(), cross-origin-isolated=(), "
+        "display-capture=(), encrypted-media=(), fullscreen=(), geolocation=(), "
+        "gyroscope=(), keyboard-map=(), magnetometer=(), microphone=(), midi=(), "
+        "payment=(), picture-in-picture=(), publickey-credentials-get=(), "
+        "screen-wake-lock=(), sync-xhr=(self), usb=(), xr-spatial-tracking=(), "
+        "clipboard-read=(), clipboard-write=(), gamepad=(), hid=(), "
+        "idle-detection=(), interest-cohort=(), serial=(), unload=()"
     ),
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
     "X-Permitted-Cross-Domain-Policies": "none",
+    "X-DNS-Prefetch-Control": "off",
 }

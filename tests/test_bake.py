@@ -22,6 +22,8 @@ BAKED_FILES = {
     "src/example_service/routes.py",
     "src/example_service/security/__init__.py",
     "src/example_service/security/cli.py",
+    "src/example_service/security/policy.py",
+    "src/example_service/static/favicon.svg",
     "src/example_service/static/style.css",
     "src/example_service/templates/index.html",
     "src/example_service/wsgi.py",
@@ -29,6 +31,7 @@ BAKED_FILES = {
     "tests/test_production.py",
     "tests/test_routes.py",
     "tests/test_security_headers.py",
+    "tests/test_security_policy.py",
 }
 
 
@@ -57,22 +60,22 @@ def test_command_line_bakes_hsts_off_and_deny(tmp_path):
     report = live_headers(tmp_path / "example-service", "example_service")
     https = dict(report["https /"]["headers"])
     assert https["X-Frame-Options"] == "DENY"
-    assert https["Content-Security-Policy"].endswith("frame-ancestors 'none'")
+    assert "frame-ancestors 'none';" in https["Content-Security-Policy"]
     assert "Strict-Transport-Security" not in https
 
 
-def baked_suite_after_editing(project: Path, old: str, new: str):
-    """Break the baked security module on purpose, then run the baked tests."""
-    security = project / "src/example_service/security/__init__.py"
-    source = security.read_text()
+def baked_suite_after_editing(project: Path, module: str, old: str, new: str):
+    """Break a baked security module on purpose, then run the baked tests."""
+    path = project / "src/example_service/security" / module
+    source = path.read_text()
     assert old in source
-    security.write_text(source.replace(old, new))
+    path.write_text(source.replace(old, new))
     return baked_pytest(project, check=False)
 
 
 def test_baked_tests_catch_a_weakened_policy(baked_defaults):
     result = baked_suite_after_editing(
-        baked_defaults, '("X-Content-Type-Options", "nosniff"),', ""
+        baked_defaults, "policy.py", '("X-Content-Type-Options", "nosniff"),', ""
     )
     assert result.returncode == 1
     assert "X-Content-Type-Options" in result.stdout
@@ -80,7 +83,7 @@ def test_baked_tests_catch_a_weakened_policy(baked_defaults):
 
 def test_baked_tests_catch_a_clobbering_hook(baked_defaults):
     result = baked_suite_after_editing(
-        baked_defaults, "if lowered not in present:", "if True:"
+        baked_defaults, "__init__.py", "if lowered not in present:", "if True:"
     )
     assert result.returncode == 1
     assert "test_a_views_own_header_wins" in result.stdout

@@ -4,6 +4,7 @@ Every server here is on 127.0.0.1 and stopped by its fixture; the browser too.
 """
 
 import http.server
+import json
 import os
 import sys
 import threading
@@ -61,14 +62,23 @@ class Server:
         return self.log.read_text().count(f'"{request_line}')
 
 
-def serve_baked(tmp_path_factory, *app: str, **answers) -> Iterator[Server]:
+def serve_baked(
+    tmp_path_factory, *app: str, routes: str = "", env: dict | None = None, **answers
+) -> Iterator[Server]:
     project = bake(tmp_path_factory.mktemp("browser"), **answers)
     # A page of the service's own that frames its front page.
     (project / "src/example_service/static/frame.html").write_text(
         '<!doctype html><title>framing</title><iframe src="/"></iframe>\n'
     )
+    routes_py = project / "src/example_service/routes.py"
+    routes_py.write_text(routes_py.read_text() + routes)
     with gunicorn(
-        Path(sys.executable), project, *app, workers=1, **bake_pythonpath(project)
+        Path(sys.executable),
+        project,
+        *app,
+        workers=1,
+        **bake_pythonpath(project),
+        **(env or {}),
     ) as (_, port):
         yield Server(f"http://127.0.0.1:{port}", project / "gunicorn.log")
 
@@ -104,8 +114,7 @@ class FramingPage(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def attacker():
+def framing_site() -> Iterator[Server]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FramingPage)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -115,6 +124,38 @@ def attacker():
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def attacker():
+    yield from framing_site()
+
+
+@pytest.fixture(scope="module")
+def partner():
+    """Another origin, one that the service lets frame one view."""
+    yield from framing_site()
+
+
+@pytest.fixture(scope="module")
+def with_partner_view(tmp_path_factory, partner):
+    """A bake whose /partner view names the partner's origin in an override.
+
+    The partner is served over plain HTTP here, below the floor (https origins
+    only), so the service takes it as a named exception, as a team would."""
+    routes = (
+        "\n\nfrom .security import override\n\n\n"
+        '@bp.get("/partner")\n'
+        f'@override(frame_ancestors=["{partner.url}"])\n'
+        "def partner() -> str:\n"
+        '    return render_template("index.html")\n'
+    )
+    exceptions = {f"frame-ancestors {partner.url}": "browser test partner over HTTP"}
+    yield from serve_baked(
+        tmp_path_factory,
+        routes=routes,
+        env={"FLASK_SECURITY_EXCEPTIONS": json.dumps(exceptions)},
+    )
 
 
 @dataclass
@@ -243,3 +284,102 @@ def test_cache_is_reused_for_a_minute_and_no_store_never(browser, sameorigin):
         context.close()
     assert settled_hits(sameorigin, "GET /cache ", cache_before + 1) == cache_before + 1
     assert settled_hits(sameorigin, "GET / ", page_before + 3) == page_before + 3
+
+
+def test_an_overridden_view_is_framed_by_its_partner_only(
+    browser, partner, attacker, with_partner_view
+):
+    view = f"{with_partner_view.url}/partner"
+    framed_by_partner = frame(browser, f"{partner.url}/?target={view}", view)
+    assert framed_by_partner.rendered, framed_by_partner
+    framed_by_attacker = frame(browser, f"{attacker.url}/?target={view}", view)
+    assert framed_by_attacker.blocked_by_headers, framed_by_attacker
+    front_page = f"{with_partner_view.url}/"
+    assert frame(
+        browser, f"{partner.url}/?target={front_page}", front_page
+    ).blocked_by_headers
+
+
+@dataclass
+class Console:
+    """Everything a page said in Chromium's console, and its failed loads."""
+
+    messages: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def saw_message(self, message) -> None:
+        self.messages.append(f"{message.type}: {message.text}")
+
+    def saw_failure(self, request) -> None:
+        self.failed.append(f"{request.url} {request.failure}")
+
+    def saw_response(self, response) -> None:
+        if response.status >= 400:
+            self.failed.append(f"{response.url} {response.status}")
+
+    def saw_log_entry(self, event) -> None:
+        """Chromium's own log (DevTools), which names the URL of a failed load."""
+        entry = event["entry"]
+        self.messages.append(
+            f"{entry['level']}: {entry['text']} {entry.get('url', '')}"
+        )
+
+
+def console_of(browser, url: str) -> Console:
+    console = Console()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.on("console", console.saw_message)
+        page.on("pageerror", console.saw_message)
+        page.on("requestfailed", console.saw_failure)
+        page.on("response", console.saw_response)
+        devtools = context.new_cdp_session(page)
+        devtools.on("Log.entryAdded", console.saw_log_entry)
+        devtools.send("Log.enable")
+        page.goto(url, wait_until="load", timeout=15000)
+        page.wait_for_timeout(500)  # late warnings (favicon, policy parsing)
+    finally:
+        context.close()
+    return console
+
+
+def test_the_home_page_logs_nothing_in_chromiums_console(browser, sameorigin):
+    console = console_of(browser, f"{sameorigin.url}/")
+    assert console.messages == []
+    assert console.failed == []
+
+
+class UnknownFeaturePage(http.server.BaseHTTPRequestHandler):
+    """The control: a page whose Permissions-Policy names a feature Chromium
+    does not know (as the OWASP list's web-share), with no favicon."""
+
+    def do_GET(self):
+        if self.path == "/favicon.ico":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Permissions-Policy", "camera=(), web-share=()")
+        self.end_headers()
+        self.wfile.write(b"<!doctype html><title>control</title><p>control</p>\n")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_control_the_console_check_sees_a_policy_warning(browser):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), UnknownFeaturePage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        console = console_of(browser, f"http://127.0.0.1:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert any("web-share" in message for message in console.messages), console
+    assert any(
+        "status of 404" in message and "/favicon.ico" in message
+        for message in console.messages
+    ), console

@@ -10,7 +10,16 @@ from testkit.commands import GIT_IDENTITY, clean_env, git, python, run
 from testkit.template_copy import template_repository
 
 CRUFT = Path(sys.executable).parent / "cruft"
-SECURITY = "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/security/__init__.py"
+# A team's own settings: a CDN, the camera, and one documented exception.
+CDN_AND_LEGACY_CHARTS = {
+    "img-src": ["https://cdn.example.com"],
+    "script-src": ["'unsafe-eval'"],
+}
+CAMERA = {"camera": ["self"]}
+EXCEPTION = {"script-src 'unsafe-eval'": "legacy chart library, SEC-4242"}
+POLICY = (
+    "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/security/policy.py"
+)
 PINNED_TESTS = "{{cookiecutter.project_slug}}/tests/test_security_headers.py"
 
 
@@ -57,24 +66,41 @@ def test_policy_change_reaches_a_service_through_cruft_update(tmp_path):
     git("commit", "-qm", "Baked", cwd=service)
     cruft("check", cwd=service)
 
-    # The service team adds a route in a file the template does not own.
+    # The service team extends the policy in its settings and lets a partner
+    # frame one new view, in files the template does not own.
+    config = service / "src/example_service/config.py"
+    for setting, value in (
+        ("CSP_EXTEND: dict[str, list[str]]", CDN_AND_LEGACY_CHARTS),
+        ("PERMISSIONS_ALLOW: dict[str, list[str]]", CAMERA),
+        ("SECURITY_EXCEPTIONS: dict[str, str]", EXCEPTION),
+    ):
+        edit(config, f"{setting} = {{}}", f"{setting} = {value!r}")
     routes = service / "src/example_service/routes.py"
     routes.write_text(
         routes.read_text()
-        + '\n\n@bp.get("/team")\ndef team() -> str:\n    return "ours"\n'
+        + "\n\nfrom .security import override\n\n\n"
+        + '@bp.get("/partner")\n'
+        + '@override(frame_ancestors=["https://partner.example.com"])\n'
+        + 'def partner() -> str:\n    return "ours"\n'
     )
-    git("commit", "-qam", "Our own route", cwd=service)
+    git("commit", "-qam", "Our CDN, and a page our partner frames", cwd=service)
+    baked_pytest(service)
 
     # The platform team adds a header to the baseline and to the tests that pin it.
     edit(
-        template / SECURITY,
-        '        ("Cross-Origin-Resource-Policy", "same-origin"),\n',
-        '        ("Cross-Origin-Resource-Policy", "same-origin"),\n        ("Origin-Agent-Cluster", "?1"),\n',
+        template / POLICY,
+        '            ("Cross-Origin-Resource-Policy", "same-origin"),\n',
+        '            ("Cross-Origin-Resource-Policy", "same-origin"),\n            ("Origin-Agent-Cluster", "?1"),\n',
     )
     edit(
         template / PINNED_TESTS,
         '    "Cross-Origin-Resource-Policy": "same-origin",\n',
         '    "Cross-Origin-Resource-Policy": "same-origin",\n    "Origin-Agent-Cluster": "?1",\n',
+    )
+    edit(
+        template / PINNED_TESTS,
+        '    "Cross-Origin-Resource-Policy",\n',
+        '    "Cross-Origin-Resource-Policy",\n    "Origin-Agent-Cluster",\n',
     )
     git("commit", "-qam", "Baseline: add Origin-Agent-Cluster", cwd=template)
 
@@ -90,17 +116,31 @@ def test_policy_change_reaches_a_service_through_cruft_update(tmp_path):
     assert manual_cruft_hook(service, tmp_path).returncode == 0
     assert (
         '("Origin-Agent-Cluster", "?1")'
-        in (service / "src/example_service/security/__init__.py").read_text()
+        in (service / "src/example_service/security/policy.py").read_text()
     )
-    assert '@bp.get("/team")' in routes.read_text()
+    assert '@bp.get("/partner")' in routes.read_text()
+    assert repr(EXCEPTION) in config.read_text()
 
     baked_pytest(service)
     sent = python(
         "-c",
+        "import json\n"
         "from example_service import create_app\n"
         "client = create_app({'TESTING': True}).test_client()\n"
-        "print(client.get('/').headers['Origin-Agent-Cluster'], client.get('/team').text)",
+        "page, partner = client.get('/'), client.get('/partner')\n"
+        "print(json.dumps([dict(page.headers), dict(partner.headers), partner.text]))",
         cwd=service,
         env=clean_env(**bake_pythonpath(service)),
     )
-    assert sent.stdout.split() == ["?1", "ours"]
+    page, partner, text = json.loads(sent.stdout)
+    assert page["Origin-Agent-Cluster"] == partner["Origin-Agent-Cluster"] == "?1"
+    assert "img-src 'self' https://cdn.example.com" in page["Content-Security-Policy"]
+    assert "script-src 'self' 'unsafe-eval'" in page["Content-Security-Policy"]
+    assert "camera=(self)" in page["Permissions-Policy"]
+    assert page["X-Frame-Options"] == "SAMEORIGIN"
+    assert (
+        "frame-ancestors 'self' https://partner.example.com"
+        in partner["Content-Security-Policy"]
+    )
+    assert "X-Frame-Options" not in partner
+    assert text == "ours"

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import pytest
 
 from testkit.bake import bake, baked_lint, baked_pytest, live_headers
-from tests.expected import CSP_NONE, CSP_SELF, SAME_FOR_EVERY_ANSWER
+from tests.expected import CSP_NONE, CSP_SELF, SAME_FOR_EVERY_ANSWER, UPGRADE
 
 
 class Row(NamedTuple):
@@ -101,6 +101,7 @@ MATRIX = {
 CACHE_CONTROL = {
     "/cache": "public, max-age=60",
     "/static/style.css": "no-cache",  # Flask's static view sets its own
+    "/favicon.ico": "no-cache",  # served by send_from_directory, likewise
 }
 STATUS = {"/no-such-page": 404}
 
@@ -130,7 +131,8 @@ def test_live_headers_match_the_answers(combination):
         expected = {
             **SAME_FOR_EVERY_ANSWER,
             "X-Frame-Options": row.x_frame_options,
-            "Content-Security-Policy": row.content_security_policy,
+            "Content-Security-Policy": row.content_security_policy
+            + (UPGRADE if scheme == "https" else ""),
             "Cache-Control": CACHE_CONTROL.get(path, "no-store, max-age=0"),
             "Strict-Transport-Security": row.hsts if scheme == "https" else None,
         }

@@ -25,3 +25,10 @@ def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.text == "ok\n"
+
+
+def test_favicon_is_served_so_browsers_log_no_404(client):
+    for path in ("/favicon.ico", "/static/favicon.svg"):
+        with client.get(path) as response:
+            assert response.status_code == 200, path
+            assert response.mimetype == "image/svg+xml", path

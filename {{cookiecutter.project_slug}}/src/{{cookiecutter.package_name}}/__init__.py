@@ -25,8 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             "FLASK_SECRET_KEY is not set: export a long random value, e.g. from "
             "python3 -c 'import secrets; print(secrets.token_hex(32))'"
         )
-    # Registered first so it runs last: it sees every header that views,
-    # blueprints and later app hooks have set, and leaves theirs alone.
-    security.init_app(app)
     app.register_blueprint(routes.bp)
+    # Last, so it checks every view's override against the floor at start-up.
+    security.init_app(app)
     return app

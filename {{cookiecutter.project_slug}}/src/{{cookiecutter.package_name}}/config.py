@@ -7,12 +7,31 @@ works), then the mapping it is given. Secrets come from the environment only.
 
 PROJECT_NAME = "{{ cookiecutter.project_name | escape_for_string }}"
 
-# Security policy; security.py turns these into headers once per app.
+# Security policy: the security package turns these into headers once per app.
+# They may be made stronger; anything weaker than the baked answers is refused
+# at start-up unless SECURITY_EXCEPTIONS names it.
 HSTS = {{ cookiecutter.hsts }}
 HSTS_MAX_AGE = {{ cookiecutter.hsts_max_age | int }}
 HSTS_INCLUDE_SUBDOMAINS = {{ cookiecutter.hsts_include_subdomains }}
 HSTS_PRELOAD = {{ cookiecutter.hsts_preload }}
 FRAME_POLICY = "{{ cookiecutter.frame_policy | escape_for_string }}"
+
+# Extend the policy here, never in the security package (the template owns it).
+# Content-Security-Policy: directive -> sources to add. A directive the
+# baseline leaves to default-src starts from default-src's sources, e.g.
+# {"img-src": ["https://cdn.example.com"]} sends img-src 'self' https://cdn.example.com.
+CSP_EXTEND: dict[str, list[str]] = {}
+# Permissions-Policy: feature -> who may use it; every other feature stays denied.
+# e.g. {"camera": ["self"], "geolocation": ["self", "https://maps.example.com"]}
+PERMISSIONS_ALLOW: dict[str, list[str]] = {}
+# Cross-Origin-Embedder-Policy. Under "require-corp" Chromium refuses a
+# cross-origin image whose server sends no Cross-Origin-Resource-Policy (most
+# CDNs): set "credentialless" to load such images without cookies instead.
+COEP = "require-corp"
+# The only way past the floor: what is allowed -> why. Each one in use is
+# logged at start-up; one that nothing uses is refused. e.g.
+# {"script-src 'unsafe-eval'": "legacy chart library, SEC-4242"}
+SECURITY_EXCEPTIONS: dict[str, str] = {}
 
 # How many proxies in front of the service set X-Forwarded-For/-Proto.
 # 0 means no proxy: a client's own X-Forwarded-Proto is never believed.

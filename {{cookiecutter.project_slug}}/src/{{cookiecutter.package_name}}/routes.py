@@ -1,9 +1,17 @@
-"""The service's pages. The security headers are added for them by security.py."""
+"""The service's pages. The security package adds the security headers to them."""
 
 import csv
 import io
 
-from flask import Blueprint, Response, make_response, render_template, send_file
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    render_template,
+    send_file,
+    send_from_directory,
+)
 
 from .security import NO_STORE
 
@@ -15,6 +23,14 @@ EXPORT_ROWS = [("col1", "col2"), ("val1", "val2")]
 @bp.get("/")
 def index() -> str:
     return render_template("index.html")
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it on every page; a 404 would be a console error each time."""
+    return send_from_directory(
+        current_app.static_folder or "static", "favicon.svg", mimetype="image/svg+xml"
+    )
 
 
 @bp.get("/healthz")

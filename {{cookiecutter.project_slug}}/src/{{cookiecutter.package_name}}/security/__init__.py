@@ -1,110 +1,143 @@
-"""The security baseline: every response header decision lives here.
+"""The security baseline: every response header decision lives in this package.
 
-The template owns this module. Policy comes from config (see config.py); the
-header list is built and checked once per app, so the per-request hook only
-adds what a view has not set itself. A view that needs a different value for
-one header sets that header on its own response, and it wins.
+The template owns it. ``policy`` turns the settings into header lists and
+guards the floor; this module trusts the configured proxies, registers the one
+``after_request`` hook, and offers ``override`` for the few views that need
+something different. All lists are built once per app (an overridden view's
+on its first request at the latest), so the hook only adds what a view has
+not set itself. A header a view sets on its own response always wins.
 """
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from flask import Flask, Response, request
 from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-NO_STORE = "no-store, max-age=0"
+from .policy import NO_STORE, Extension, Policy, PolicyError, build, whole_number
 
-FRAME_ANCESTORS = {"SAMEORIGIN": "'self'", "DENY": "'none'"}
+__all__ = ["NO_STORE", "PolicyError", "init_app", "override"]
 
-PERMISSIONS_POLICY = (
-    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), "
-    "magnetometer=(), microphone=(), payment=(), usb=()"
-)
-
-HSTS_HEADER = "Strict-Transport-Security"
+View = TypeVar("View", bound=Callable[..., Any])
+OVERRIDES: "WeakKeyDictionary[Callable[..., Any], Extension]" = WeakKeyDictionary()
 
 
-def whole_number(config: Mapping[str, Any], key: str) -> int:
-    """A setting that must be an int >= 0 (FLASK_* variables arrive as JSON)."""
-    value = config[key]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{key} must be a whole number >= 0, got {value!r}")
-    return value
+def override(
+    *,
+    csp_extend: Mapping[str, Sequence[str]] | None = None,
+    permissions_allow: Mapping[str, Sequence[str]] | None = None,
+    frame_ancestors: Sequence[str] | None = None,
+) -> Callable[[View], View]:
+    """Let one view differ: the settings' vocabulary, the same floor and exceptions.
 
-
-def content_security_policy(frame_policy: str) -> str:
-    """A same-origin-only policy; the frame-ancestors part mirrors X-Frame-Options."""
-    return (
-        "default-src 'self'; object-src 'none'; base-uri 'self'; "
-        f"form-action 'self'; frame-ancestors {FRAME_ANCESTORS[frame_policy]}"
-    )
-
-
-def hsts_value(max_age: int, include_subdomains: bool, preload: bool) -> str:
-    value = f"max-age={max_age}"
-    if include_subdomains:
-        value += "; includeSubDomains"
-    if preload:
-        value += "; preload"
-    return value
-
-
-def baseline_headers(config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The headers every response gets, in the order they are sent.
-
-    Strict-Transport-Security is last and only present when HSTS is on; the
-    hook sends it on secure requests only (RFC 6797 section 7.2).
+    ``frame_ancestors`` names https origins that may frame this view; it then
+    goes without X-Frame-Options, which cannot name an origin.
     """
-    frame_policy = config["FRAME_POLICY"]
-    if frame_policy not in FRAME_ANCESTORS:
-        raise ValueError(
-            f"FRAME_POLICY must be one of {sorted(FRAME_ANCESTORS)}, got {frame_policy!r}"
+
+    def decorate(view: View) -> View:
+        OVERRIDES[view] = Extension(
+            f"override of {view.__qualname__}",
+            csp_extend=csp_extend or {},
+            permissions_allow=permissions_allow or {},
+            frame_ancestors=frame_ancestors,
         )
-    headers = [
-        ("X-Frame-Options", frame_policy),
-        ("Content-Security-Policy", content_security_policy(frame_policy)),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Referrer-Policy", "strict-origin-when-cross-origin"),
-        ("Permissions-Policy", PERMISSIONS_POLICY),
-        ("Cross-Origin-Opener-Policy", "same-origin"),
-        ("Cross-Origin-Resource-Policy", "same-origin"),
-        ("X-Permitted-Cross-Domain-Policies", "none"),
-        ("Cache-Control", NO_STORE),
-    ]
-    if config["HSTS"]:
-        max_age = whole_number(config, "HSTS_MAX_AGE")
-        headers.append(
-            (
-                HSTS_HEADER,
-                hsts_value(
-                    max_age, config["HSTS_INCLUDE_SUBDOMAINS"], config["HSTS_PRELOAD"]
-                ),
-            )
-        )
-    Headers(headers)  # fail at start-up, not per request, on a bad value
-    return headers
+        return view
+
+    return decorate
+
+
+# (name, lowercased name, value): the hook never lowercases our names per request.
+HeaderList = list[tuple[str, str, str]]
+
+
+@dataclass
+class Prepared:
+    """One policy, ready for the hook: its headers over HTTPS and over HTTP."""
+
+    policy: Policy
+    extension: Extension | None = None  # the override it was built for, if any
+    https: HeaderList = field(init=False)
+    http: HeaderList = field(init=False)
+
+    def __post_init__(self) -> None:
+        Headers(self.policy.https)  # a bad value fails at start-up, not per request
+        self.https = [(n, n.lower(), v) for n, v in self.policy.https]
+        self.http = [(n, n.lower(), v) for n, v in self.policy.http]
+
+
+@dataclass
+class State:
+    """What ``flask security show`` reports: kept in ``app.extensions["security"]``."""
+
+    default: Prepared
+    views: dict[str, Prepared]  # overridden endpoints only
+    exceptions_used: dict[str, str]
+
+
+def prepare_view(app: Flask, endpoint: str, default: Prepared) -> Prepared:
+    extension = OVERRIDES.get(app.view_functions.get(endpoint))  # type: ignore[arg-type]
+    if extension is None:
+        return default
+    return Prepared(build(app.config, extension), extension)
 
 
 def init_app(app: Flask) -> None:
-    """Trust the configured proxies, then register the one header hook."""
+    """Check the policy against the floor, then register the one header hook.
+
+    Call it after the views are registered: their overrides are checked here,
+    and an exception nothing uses is refused as stale.
+    """
     from .cli import security_cli
 
     app.cli.add_command(security_cli)
     hops = whole_number(app.config, "TRUSTED_PROXY_HOPS")
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    headers = baseline_headers(app.config)
-    # (name, lowercased name, value), so the hook never lowercases our names.
-    over_https = [(name, name.lower(), value) for name, value in headers]
-    over_http = [entry for entry in over_https if entry[0] != HSTS_HEADER]
+    default = Prepared(build(app.config))
+    by_endpoint: dict[str | None, Prepared] = {None: default}
+    state = State(default, {}, dict(default.policy.exceptions_used))
+    for endpoint in list(app.view_functions):
+        prepared = by_endpoint[endpoint] = prepare_view(app, endpoint, default)
+        if prepared is not default:
+            state.views[endpoint] = prepared
+            state.exceptions_used.update(prepared.policy.exceptions_used)
+    stale = set(app.config.get("SECURITY_EXCEPTIONS") or {}) - set(
+        state.exceptions_used
+    )
+    if stale:
+        raise PolicyError(
+            f"SECURITY_EXCEPTIONS {sorted(stale)} are stale: no setting or view uses "
+            "them; remove them"
+        )
+    for key, reason in state.exceptions_used.items():
+        app.logger.warning("security exception in use: %s (%s)", key, reason)
+    app.extensions["security"] = state
+
+    def late_view(endpoint: str) -> Prepared:
+        """A view registered after init_app (as tests do): built once, on first use."""
+        try:
+            prepared = prepare_view(app, endpoint, default)
+        except PolicyError as error:
+            # Fail closed: the baseline's stricter headers, and a line saying why.
+            app.logger.error("security override of %s refused: %s", endpoint, error)
+            prepared = default
+        if prepared is not default:
+            state.views[endpoint] = prepared
+        by_endpoint[endpoint] = prepared
+        return prepared
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
+        prepared = by_endpoint.get(request.endpoint) or late_view(request.endpoint)  # type: ignore[arg-type]
         response_headers = response.headers
         present = {name.lower() for name, _ in response_headers}
-        for name, lowered, value in over_https if request.is_secure else over_http:
+        for name, lowered, value in (
+            prepared.https if request.is_secure else prepared.http
+        ):
             if lowered not in present:
                 response_headers.add(name, value)
         return response

@@ -1,5 +1,81 @@
 """``flask --app {{ cookiecutter.package_name }} security ...``: the policy, for people and machines."""
 
-from flask.cli import AppGroup
+import json
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 
 security_cli = AppGroup("security", help="Inspect the security-header policy.")
+
+EXTENSION_SETTINGS = ("CSP_EXTEND", "PERMISSIONS_ALLOW", "COEP")
+
+
+def effective_policy() -> dict[str, Any]:
+    """Everything a security review asks about, from the running app's own state."""
+    state = current_app.extensions["security"]
+    config = current_app.config
+    views = {}
+    for endpoint, prepared in sorted(state.views.items()):
+        extension = prepared.extension
+        views[endpoint] = {
+            "rules": sorted(
+                rule.rule
+                for rule in current_app.url_map.iter_rules()
+                if rule.endpoint == endpoint
+            ),
+            "override": {
+                "csp_extend": dict(extension.csp_extend),
+                "permissions_allow": dict(extension.permissions_allow),
+                "frame_ancestors": list(extension.frame_ancestors or []),
+            },
+            "https": dict(prepared.policy.https),
+            "http": dict(prepared.policy.http),
+        }
+    return {
+        "https": dict(state.default.policy.https),
+        "http": dict(state.default.policy.http),
+        "settings": {
+            key: config.get(key)
+            for key in EXTENSION_SETTINGS
+            if config.get(key) not in (None, {}, "require-corp")
+        },
+        "exceptions": dict(state.exceptions_used),
+        "overrides": views,
+    }
+
+
+def headers_text(title: str, headers: dict[str, str]) -> list[str]:
+    return [title, *(f"  {name}: {value}" for name, value in headers.items())]
+
+
+@security_cli.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@with_appcontext
+def show(as_json: bool) -> None:
+    """Print the effective policy: headers, settings, exceptions, overrides."""
+    policy = effective_policy()
+    if as_json:
+        click.echo(json.dumps(policy, indent=2))
+        return
+    lines = headers_text("Headers over HTTPS:", policy["https"])
+    lines += headers_text("Headers over HTTP:", policy["http"])
+    lines.append("Settings that extend the baseline:")
+    lines += [f"  {k} = {json.dumps(v)}" for k, v in policy["settings"].items()] or [
+        "  none"
+    ]
+    lines.append("Exceptions in use:")
+    lines += [f"  {k}: {why}" for k, why in policy["exceptions"].items()] or ["  none"]
+    lines.append("Views with an override:")
+    for endpoint, view in policy["overrides"].items():
+        lines.append(
+            f"  {endpoint} {' '.join(view['rules'])}: {json.dumps(view['override'])}"
+        )
+        for name in policy["https"] | view["https"]:
+            value = view["https"].get(name, "not sent")
+            if value != policy["https"].get(name):
+                lines.append(f"    {name}: {value}")
+    if not policy["overrides"]:
+        lines.append("  none")
+    click.echo("\n".join(lines))

@@ -1,0 +1,482 @@
+"""The header policy as data: the template's floor, the team's settings, named exceptions.
+
+The template owns this module. A team extends the policy in its settings
+(CSP_EXTEND, PERMISSIONS_ALLOW, COEP in config.py or FLASK_* variables) and
+per view (``security.override``); anything that would weaken the floor is
+refused here, in one line naming the SECURITY_EXCEPTIONS key that would allow
+it. Everything here runs once per app (or once per overridden view), never
+per request.
+"""
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class PolicyError(ValueError):
+    """A setting that cannot be read or would weaken the floor; one line for a person."""
+
+
+# The answers this service was baked with. Settings may be stronger; anything
+# weaker needs a named exception.
+BAKED_HSTS = {{ cookiecutter.hsts }}
+BAKED_HSTS_MAX_AGE = {{ cookiecutter.hsts_max_age | int }}
+BAKED_HSTS_INCLUDE_SUBDOMAINS = {{ cookiecutter.hsts_include_subdomains }}
+BAKED_HSTS_PRELOAD = {{ cookiecutter.hsts_preload }}
+BAKED_FRAME_POLICY = "{{ cookiecutter.frame_policy | escape_for_string }}"
+
+NO_STORE = "no-store, max-age=0"
+HSTS_HEADER = "Strict-Transport-Security"
+FRAME_ANCESTORS = {"SAMEORIGIN": "'self'", "DENY": "'none'"}
+COEP_VALUES = ("require-corp", "credentialless", "unsafe-none")
+
+# Denied unless PERMISSIONS_ALLOW says otherwise: the OWASP Secure Headers
+# Project's list, less web-share, which Chromium reports as unrecognized.
+# sync-xhr keeps (self), as in that list.
+PERMISSIONS_BASELINE: dict[str, tuple[str, ...]] = {
+    "accelerometer": (),
+    "autoplay": (),
+    "camera": (),
+    "cross-origin-isolated": (),
+    "display-capture": (),
+    "encrypted-media": (),
+    "fullscreen": (),
+    "geolocation": (),
+    "gyroscope": (),
+    "keyboard-map": (),
+    "magnetometer": (),
+    "microphone": (),
+    "midi": (),
+    "payment": (),
+    "picture-in-picture": (),
+    "publickey-credentials-get": (),
+    "screen-wake-lock": (),
+    "sync-xhr": ("self",),
+    "usb": (),
+    "xr-spatial-tracking": (),
+    "clipboard-read": (),
+    "clipboard-write": (),
+    "gamepad": (),
+    "hid": (),
+    "idle-detection": (),
+    "interest-cohort": (),
+    "serial": (),
+    "unload": (),
+}
+
+# Where a directive the policy leaves out takes its sources from (CSP Level 3),
+# nearest first. Extending it starts from there, so adding never narrows.
+FALLBACKS: dict[str, tuple[str, ...]] = {
+    "default-src": (),
+    "child-src": ("default-src",),
+    "connect-src": ("default-src",),
+    "font-src": ("default-src",),
+    "img-src": ("default-src",),
+    "manifest-src": ("default-src",),
+    "media-src": ("default-src",),
+    "object-src": ("default-src",),
+    "script-src": ("default-src",),
+    "style-src": ("default-src",),
+    "script-src-elem": ("script-src", "default-src"),
+    "script-src-attr": ("script-src", "default-src"),
+    "style-src-elem": ("style-src", "default-src"),
+    "style-src-attr": ("style-src", "default-src"),
+    "frame-src": ("child-src", "default-src"),
+    "worker-src": ("child-src", "script-src", "default-src"),
+    "fenced-frame-src": ("frame-src", "child-src", "default-src"),
+    "base-uri": (),
+    "form-action": (),
+    "frame-ancestors": (),
+}
+# Directives whose sources can run code: no inline code, eval or whole schemes.
+RUNS_CODE = frozenset(
+    {
+        "default-src",
+        "script-src",
+        "script-src-elem",
+        "script-src-attr",
+        "style-src",
+        "style-src-elem",
+        "style-src-attr",
+        "object-src",
+        "worker-src",
+        "child-src",
+    }
+)
+KEYWORDS = frozenset({"'self'", "'strict-dynamic'", "'report-sample'"})
+UNSAFE_KEYWORDS = frozenset(
+    {"'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "'wasm-unsafe-eval'"}
+)
+HASH = re.compile(r"'sha(256|384|512)-[A-Za-z0-9+/_-]+={0,2}'\Z", re.IGNORECASE)
+NONCE = re.compile(r"'nonce-[A-Za-z0-9+/_-]+={0,2}'\Z", re.IGNORECASE)
+SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:\Z", re.IGNORECASE)
+HOST = re.compile(
+    r"(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?"
+    r"(?P<host>\*|(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)"
+    r"(?P<port>:(?:[0-9]{1,5}|\*))?(?P<path>/[^\s;,']*)?\Z",
+    re.IGNORECASE,
+)
+HTTPS_ORIGIN = re.compile(
+    r"https://(?:[a-z0-9-]+\.)*[a-z0-9-]+(?::[0-9]{1,5})?\Z", re.IGNORECASE
+)
+FEATURE_EXAMPLE = '{"camera": ["self"]}'
+CSP_EXAMPLE = '{"img-src": ["https://cdn.example.com"]}'
+EXCEPTION_EXAMPLE = '{"script-src \'unsafe-eval\'": "legacy chart library, SEC-4242"}'
+
+
+@dataclass(frozen=True)
+class Extension:
+    """What one place adds to the baseline: the settings, or one view's override."""
+
+    where: str
+    csp_extend: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    permissions_allow: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    frame_ancestors: Sequence[str] | None = None
+
+
+@dataclass
+class Policy:
+    """The headers one kind of response gets, and what shaped them."""
+
+    https: list[tuple[str, str]]
+    http: list[tuple[str, str]]
+    exceptions_used: dict[str, str]
+
+
+class Floor:
+    """Refuses what would weaken the baseline, unless SECURITY_EXCEPTIONS names it."""
+
+    def __init__(self, exceptions: Mapping[str, str]) -> None:
+        self.exceptions = exceptions
+        self.used: dict[str, str] = {}
+
+    def allow(self, key: str, what: str, why: str) -> None:
+        if key in self.exceptions:
+            self.used[key] = self.exceptions[key]
+            return
+        raise PolicyError(
+            f"{what} is refused: {why}; to allow it anyway, add "
+            f'SECURITY_EXCEPTIONS["{key}"] = "<the reason>"'
+        )
+
+
+def read_exceptions(config: Mapping[str, Any]) -> dict[str, str]:
+    exceptions = config.get("SECURITY_EXCEPTIONS") or {}
+    if not isinstance(exceptions, Mapping) or not all(
+        isinstance(key, str) and isinstance(reason, str) and reason.strip()
+        for key, reason in exceptions.items()
+    ):
+        raise PolicyError(
+            "SECURITY_EXCEPTIONS must map what is allowed to a reason, e.g. "
+            f"{EXCEPTION_EXAMPLE}, got {exceptions!r}"
+        )
+    return dict(exceptions)
+
+
+def whole_number(config: Mapping[str, Any], key: str) -> int:
+    """A setting that must be an int >= 0 (FLASK_* variables arrive as JSON)."""
+    value = config[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise PolicyError(f"{key} must be a whole number >= 0, got {value!r}")
+    return value
+
+
+def yes_no(config: Mapping[str, Any], key: str) -> bool:
+    value = config[key]
+    if not isinstance(value, bool):
+        raise PolicyError(f"{key} must be true or false, got {value!r}")
+    return value
+
+
+def hsts_value(config: Mapping[str, Any], floor: Floor) -> str | None:
+    """The Strict-Transport-Security value, or None when HSTS is off."""
+    hsts = yes_no(config, "HSTS")
+    if BAKED_HSTS and not hsts:
+        floor.allow("HSTS=false", "HSTS=false", "this service was baked with HSTS on")
+    if not hsts:
+        return None
+    max_age = whole_number(config, "HSTS_MAX_AGE")
+    subdomains = yes_no(config, "HSTS_INCLUDE_SUBDOMAINS")
+    preload = yes_no(config, "HSTS_PRELOAD")
+    if BAKED_HSTS:
+        if max_age < BAKED_HSTS_MAX_AGE:
+            floor.allow(
+                f"HSTS_MAX_AGE={max_age}",
+                f"HSTS_MAX_AGE={max_age}",
+                f"it is shorter than the baked {BAKED_HSTS_MAX_AGE}",
+            )
+        for key, baked, value in (
+            ("HSTS_INCLUDE_SUBDOMAINS", BAKED_HSTS_INCLUDE_SUBDOMAINS, subdomains),
+            ("HSTS_PRELOAD", BAKED_HSTS_PRELOAD, preload),
+        ):
+            if baked and not value:
+                floor.allow(
+                    f"{key}=false", f"{key}=false", "this service was baked with it on"
+                )
+    return (
+        f"max-age={max_age}"
+        + ("; includeSubDomains" if subdomains else "")
+        + ("; preload" if preload else "")
+    )
+
+
+def frame_policy(config: Mapping[str, Any], floor: Floor) -> str:
+    policy = config["FRAME_POLICY"]
+    if policy not in FRAME_ANCESTORS:
+        raise PolicyError(
+            f"FRAME_POLICY must be one of {sorted(FRAME_ANCESTORS)}, got {policy!r}"
+        )
+    if BAKED_FRAME_POLICY == "DENY" and policy == "SAMEORIGIN":
+        floor.allow(
+            "FRAME_POLICY=SAMEORIGIN",
+            "FRAME_POLICY=SAMEORIGIN",
+            "this service was baked with DENY",
+        )
+    return str(policy)
+
+
+def coep(config: Mapping[str, Any], floor: Floor) -> str:
+    value = config.get("COEP", "require-corp")
+    if value not in COEP_VALUES:
+        raise PolicyError(
+            f"COEP must be one of {', '.join(COEP_VALUES)}, got {value!r}"
+        )
+    if value == "unsafe-none":
+        floor.allow(
+            "COEP=unsafe-none",
+            "COEP=unsafe-none",
+            'it turns cross-origin isolation off; "credentialless" lets '
+            "cross-origin images load without it",
+        )
+    return str(value)
+
+
+def source_weakness(directive: str, source: str) -> str | None:
+    """Why adding ``source`` to ``directive`` weakens the floor, or None.
+
+    Raises PolicyError for text that is not a CSP source expression at all.
+    """
+    lowered = source.lower()
+    if lowered in KEYWORDS or HASH.match(source):
+        return None
+    if lowered in UNSAFE_KEYWORDS:
+        return "it lets injected code run" if directive in RUNS_CODE else None
+    if NONCE.match(source):
+        return "a nonce written in settings is the same on every response"
+    if SCHEME.match(source):
+        if lowered in ("http:", "ws:"):
+            return "plain http is mixed content"
+        if directive in RUNS_CODE:
+            return f"it allows code from any {lowered} URL"
+        return None
+    host = HOST.match(source)
+    if host is None or lowered == "'none'":
+        raise PolicyError(
+            f"{source!r} in {directive} is not a source CSP_EXTEND can add: give "
+            "'self', an https:// origin, a hash or a scheme, e.g. https://cdn.example.com"
+        )
+    if host["host"] == "*":
+        return "* allows every origin"
+    scheme = (host["scheme"] or "").lower()
+    if scheme in ("http", "ws"):
+        return "plain http is mixed content"
+    if scheme not in ("https", "wss"):
+        return "only https:// and wss:// origins can be added (a bare host matches http too)"
+    return None
+
+
+def extend_csp(
+    csp: dict[str, list[str]],
+    additions: Mapping[str, Sequence[str]],
+    where: str,
+    floor: Floor,
+) -> None:
+    """Add ``additions`` to ``csp`` in place, each checked against the floor."""
+    if not isinstance(additions, Mapping):
+        raise PolicyError(
+            f"{where} must map CSP directives to lists of sources, e.g. {CSP_EXAMPLE}, got {additions!r}"
+        )
+    # Nearer-the-root directives first, so a child starts from its extended parent.
+    for directive in sorted(additions, key=lambda d: len(FALLBACKS.get(d, ()))):
+        sources = additions[directive]
+        if directive not in FALLBACKS:
+            raise PolicyError(
+                f"{where}: {directive!r} is not a directive it can extend; one of "
+                f"{', '.join(FALLBACKS)}"
+            )
+        if isinstance(sources, str) or not isinstance(sources, Sequence):
+            raise PolicyError(
+                f"{where}[{directive!r}] must be a list of sources, e.g. "
+                f'["https://cdn.example.com"], got {sources!r}'
+            )
+        for source in sources:
+            if not isinstance(source, str):
+                raise PolicyError(
+                    f"{where}[{directive!r}] holds {source!r}, which is not text"
+                )
+            check_csp_source(directive, source, where, floor)
+        current = csp.get(directive)
+        if current is None:
+            inherited = next((csp[d] for d in FALLBACKS[directive] if d in csp), [])
+            current = csp[directive] = list(inherited)
+        for source in sources:
+            if "'none'" in current:
+                current.remove("'none'")
+            if source not in current:
+                current.append(source)
+
+
+def check_csp_source(directive: str, source: str, where: str, floor: Floor) -> None:
+    why = source_weakness(directive, source)
+    if directive == "object-src" and why is None:
+        why = "object-src stays 'none' (no plugins)"
+    elif directive == "base-uri" and source.lower() != "'self'" and why is None:
+        why = "base-uri stays 'self'"
+    elif directive == "frame-ancestors" and why is None:
+        why = "other origins may frame one view only, with override(frame_ancestors=[...])"
+    if why:
+        floor.allow(f"{directive} {source}", f"{where}: {directive} {source}", why)
+
+
+def check_frame_ancestors(origins: Sequence[str], where: str, floor: Floor) -> None:
+    if isinstance(origins, str) or not isinstance(origins, Sequence):
+        raise PolicyError(
+            f"{where}: frame_ancestors must be a list of origins, e.g. "
+            f'["https://partner.example.com"], got {origins!r}'
+        )
+    for origin in origins:
+        if not isinstance(origin, str) or not HTTPS_ORIGIN.match(origin):
+            floor.allow(
+                f"frame-ancestors {origin}",
+                f"{where}: frame_ancestors {origin}",
+                "only explicit https:// origins may frame a view",
+            )
+
+
+def allow_permissions(
+    permissions: dict[str, list[str]],
+    additions: Mapping[str, Sequence[str]],
+    where: str,
+    floor: Floor,
+) -> None:
+    if not isinstance(additions, Mapping):
+        raise PolicyError(
+            f"{where} must map features to allowlists, e.g. {FEATURE_EXAMPLE}, got {additions!r}"
+        )
+    for feature, allowlist in additions.items():
+        if feature not in PERMISSIONS_BASELINE:
+            raise PolicyError(
+                f"{where}: {feature!r} is not a feature of the baseline; one of "
+                f"{', '.join(PERMISSIONS_BASELINE)}"
+            )
+        if isinstance(allowlist, str) or not isinstance(allowlist, Sequence):
+            raise PolicyError(
+                f"{where}[{feature!r}] must be a list such as "
+                f'["self", "https://maps.example.com"], got {allowlist!r}'
+            )
+        for item in allowlist:
+            if item == "self" or (isinstance(item, str) and HTTPS_ORIGIN.match(item)):
+                pass
+            elif item == "*":
+                floor.allow(
+                    f"PERMISSIONS_ALLOW {feature} *",
+                    f"{where}: {feature} *",
+                    "* grants the feature to every origin",
+                )
+            elif isinstance(item, str) and item.lower().startswith("http://"):
+                floor.allow(
+                    f"PERMISSIONS_ALLOW {feature} {item}",
+                    f"{where}: {feature} {item}",
+                    "plain http is mixed content",
+                )
+            else:
+                raise PolicyError(
+                    f'{where}[{feature!r}] holds {item!r}: give "self" or https:// '
+                    'origins, e.g. ["self", "https://maps.example.com"]'
+                )
+            current = permissions[feature]
+            if item not in current:
+                current.append(item)
+
+
+def permissions_value(permissions: Mapping[str, Sequence[str]]) -> str:
+    def allowlist(items: Sequence[str]) -> str:
+        if "*" in items:
+            return "*"
+        return "(" + " ".join(i if i == "self" else f'"{i}"' for i in items) + ")"
+
+    return ", ".join(f"{f}={allowlist(items)}" for f, items in permissions.items())
+
+
+def csp_value(csp: Mapping[str, Sequence[str]], https: bool) -> str:
+    directives = [f"{d} {' '.join(sources)}" for d, sources in csp.items()]
+    if https:  # over plain HTTP it would break the page's own loads
+        directives.append("upgrade-insecure-requests")
+    return "; ".join(directives)
+
+
+def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
+    """The headers for the settings in ``config``, and for one view's override."""
+    floor = Floor(read_exceptions(config))
+    frames = frame_policy(config, floor)
+    hsts = hsts_value(config, floor)
+    embedder = coep(config, floor)
+
+    csp: dict[str, list[str]] = {
+        "default-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": [FRAME_ANCESTORS[frames]],
+    }
+    permissions = {f: list(items) for f, items in PERMISSIONS_BASELINE.items()}
+    extend_csp(csp, config.get("CSP_EXTEND") or {}, "CSP_EXTEND", floor)
+    allow_permissions(
+        permissions, config.get("PERMISSIONS_ALLOW") or {}, "PERMISSIONS_ALLOW", floor
+    )
+    framed_by_others = False
+    if view is not None:
+        extend_csp(csp, view.csp_extend, f"{view.where} csp_extend", floor)
+        allow_permissions(
+            permissions,
+            view.permissions_allow,
+            f"{view.where} permissions_allow",
+            floor,
+        )
+        if view.frame_ancestors:
+            check_frame_ancestors(
+                view.frame_ancestors, f"{view.where} frame_ancestors", floor
+            )
+            ancestors = csp["frame-ancestors"]
+            for origin in view.frame_ancestors:
+                if "'none'" in ancestors:
+                    ancestors.remove("'none'")
+                if origin not in ancestors:
+                    ancestors.append(origin)
+            framed_by_others = True
+
+    def headers(https: bool) -> list[tuple[str, str]]:
+        sent = [
+            # X-Frame-Options cannot name an origin: a view framed by others goes without.
+            *([] if framed_by_others else [("X-Frame-Options", frames)]),
+            ("Content-Security-Policy", csp_value(csp, https)),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "strict-origin-when-cross-origin"),
+            ("Permissions-Policy", permissions_value(permissions)),
+            ("Cross-Origin-Opener-Policy", "same-origin"),
+            ("Cross-Origin-Resource-Policy", "same-origin"),
+            ("Cross-Origin-Embedder-Policy", embedder),
+            ("X-Permitted-Cross-Domain-Policies", "none"),
+            ("X-DNS-Prefetch-Control", "off"),
+            ("Cache-Control", NO_STORE),
+        ]
+        if https and hsts:
+            sent.append((HSTS_HEADER, hsts))  # never over plain HTTP (RFC 6797 7.2)
+        return sent
+
+    return Policy(headers(https=True), headers(https=False), floor.used)
+
+
+def stale_exceptions(config: Mapping[str, Any], used: Iterable[str]) -> list[str]:
+    return sorted(set(read_exceptions(config)) - set(used))
