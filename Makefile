@@ -5,14 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: bake test bench chromium clean
+.PHONY: bake test bench chromium nginx clean
 
 bake: $(READY)
 	rm -rf build
 	$(BIN)/cookiecutter --no-input --output-dir build .
 	@echo "Baked build/example-service"
 
-test: $(READY) chromium
+test: $(READY) chromium nginx
 	$(BIN)/python -m pytest -v
 
 # The browser tests drive Debian's Chromium (never a browser Playwright
@@ -21,6 +21,18 @@ chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq chromium) >/dev/null 2>&1 \
 		|| echo "Chromium could not be installed: the browser tests will skip"
+
+# The proxy tests run Debian's nginx (in the foreground, on 127.0.0.1 only).
+# Debian starts an nginx on port 80 when it installs one, unless policy-rc.d
+# forbids it (exit 101): one is put there for the install when none exists.
+# Without root or apt the tests skip, except under CI=true, where they fail.
+NO_SERVICE_START ?= /usr/sbin/policy-rc.d
+nginx:
+	@test -x /usr/sbin/nginx || (set -e; apt-get update -qq; \
+		if [ ! -e $(NO_SERVICE_START) ]; then trap 'rm -f $(NO_SERVICE_START)' EXIT; \
+			printf '#!/bin/sh\nexit 101\n' >$(NO_SERVICE_START); chmod +x $(NO_SERVICE_START); fi; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx) >/dev/null 2>&1 \
+		|| echo "nginx could not be installed: the proxy tests will skip"
 
 # Figures, not tests: see benchmarks/bench.py. wrk (Debian) drives the
 # end-to-end part; without it (not root, no apt) that part is skipped.

@@ -34,10 +34,13 @@ def bake_pythonpath(project: Path) -> dict[str, str]:
     return {"PYTHONPATH": str(project / "src")}
 
 
-def baked_pytest(project: Path, check: bool = True) -> subprocess.CompletedProcess:
+def baked_pytest(
+    project: Path, check: bool = True, thorough: bool = False
+) -> subprocess.CompletedProcess:
     """The baked project's own test suite, in this shared environment.
 
-    It finds its package through its own pytest ``pythonpath = ["src"]``.
+    It finds its package through its own pytest ``pythonpath = ["src"]``. Its
+    property tests run briefly unless ``thorough`` (many bakes run them), and
     Hypothesis keeps its example database beside the project, not in it, so
     the project's tree stays as baked.
     """
@@ -51,7 +54,10 @@ def baked_pytest(project: Path, check: bool = True) -> subprocess.CompletedProce
         "0",
         cwd=project,
         check=check,
-        env=clean_env(HYPOTHESIS_STORAGE_DIRECTORY=str(project.parent / ".hypothesis")),
+        env=clean_env(
+            HYPOTHESIS_STORAGE_DIRECTORY=str(project.parent / ".hypothesis"),
+            HYPOTHESIS_PROFILE="thorough" if thorough else "quick",
+        ),
     )
 
 

@@ -1,11 +1,17 @@
 """Answers: refused with one line, warned about, or baked faithfully however hostile."""
 
+import ast
 import importlib.util
 import json
+import re
+import shlex
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+from cookiecutter.config import get_user_config
+from cookiecutter.replay import get_file_name
 
 from testkit import TEMPLATE
 from testkit.bake import bake_pythonpath, baked_lint, baked_pytest
@@ -20,6 +26,18 @@ def cookiecutter_cli(*args, cwd: Path, **kwargs):
 
 def first_line(text: str) -> str:
     return next(line for line in text.splitlines() if line.strip())
+
+
+def hook_lines(stderr: str) -> list[str]:
+    """What the pre-gen hook printed: cookiecutter logs its own report to stdout."""
+    return [line for line in stderr.splitlines() if line.strip()]
+
+
+BAKE_AGAIN = (
+    "to bake again without typing every answer: "
+    'fix the answers above under "cookiecutter" in '
+)
+PROMPT_ORDER = list(json.loads((TEMPLATE / "cookiecutter.json").read_text()))
 
 
 # id: (answers given on the command line, the prompt the message must name)
@@ -59,9 +77,11 @@ def test_bad_answer_is_refused_in_one_line_leaving_nothing(tmp_path, answers, pr
     out.mkdir()
     result = cookiecutter_cli("--no-input", TEMPLATE, "-o", out, *answers, cwd=tmp_path)
     assert result.returncode == 1
-    line = first_line(result.stderr)
-    assert line.startswith(f"error: {prompt}="), result.stderr
-    assert " e.g. " in line
+    *lines, last = hook_lines(result.stderr)
+    assert lines[0].startswith(f"error: {prompt}="), result.stderr
+    assert all(" e.g. " in line for line in lines if line.startswith("error: "))
+    assert all(line.startswith(("error: ", "warning: ")) for line in lines)
+    assert last.startswith(BAKE_AGAIN)
     assert list(out.iterdir()) == []
 
 
@@ -94,6 +114,151 @@ def test_refusal_never_touches_an_existing_directory(tmp_path):
     assert result.returncode == 1
     assert [p.name for p in existing.iterdir()] == ["keep.txt"]
     assert (existing / "keep.txt").read_text() == "theirs"
+    # Baking again into that directory needs the same flag, so the line says so.
+    assert hook_lines(result.stderr)[-1].endswith(" --overwrite-if-exists")
+
+
+# Five wrong answers, given out of prompt order; the max-age is wrong too, so the
+# preload rule must name only what else it lacks.
+SEVERAL_WRONG = [
+    "hsts_preload=yes",
+    "hsts_include_subdomains=no",
+    "hsts_max_age=a year",
+    "author_email=nobody",
+    "package_name=class",
+    "project_slug=Bad_Slug",
+]
+FIXES = {
+    "project_slug": "fixed-service",
+    "package_name": "fixed_service",
+    "author_email": "fixed@example.com",
+    "hsts_max_age": 31536000,
+    "hsts_include_subdomains": True,
+}
+
+
+def refuse_several(tmp_path: Path, template: str | Path, cwd: Path):
+    out = tmp_path / "out"
+    out.mkdir()
+    result = cookiecutter_cli(
+        "--no-input", template, "-o", out, *SEVERAL_WRONG, cwd=cwd
+    )
+    assert result.returncode == 1, result.stderr
+    assert list(out.iterdir()) == []
+    return hook_lines(result.stderr), out
+
+
+def test_every_wrong_answer_gets_its_line_in_prompt_order(tmp_path):
+    lines, _ = refuse_several(tmp_path, TEMPLATE, tmp_path)
+    *errors, last = lines
+    prompts = [line.removeprefix("error: ").split("=")[0] for line in errors]
+    assert prompts == [
+        "project_slug",
+        "package_name",
+        "author_email",
+        "hsts_max_age",
+        "hsts_preload",
+    ], lines
+    assert prompts == sorted(prompts, key=PROMPT_ORDER.index)
+    assert all(" e.g. " in line for line in errors)
+    assert errors[-1].endswith(
+        "but hsts_include_subdomains is off; e.g. hsts=yes hsts_include_subdomains=yes "
+        "hsts_max_age=31536000, or hsts_preload=no"
+    )
+    assert last.startswith(BAKE_AGAIN)
+
+
+@pytest.mark.parametrize("given_as", ["absolute-path", "dot"])
+def test_the_last_line_names_the_replay_file_and_its_command_bakes(tmp_path, given_as):
+    """Fix the answers in the file the line names, run the command it prints."""
+    template, cwd = (
+        (TEMPLATE, tmp_path) if given_as == "absolute-path" else (".", TEMPLATE)
+    )
+    lines, out = refuse_several(tmp_path, template, cwd)
+    last = lines[-1]
+    replay = Path(get_file_name(get_user_config()["replay_dir"], TEMPLATE.name))
+    assert last.startswith(f"{BAKE_AGAIN}{replay}, then run: cookiecutter "), last
+    command = shlex.split(last.split(", then run: ", 1)[1])
+    assert command[command.index("--replay-file") + 1] == str(replay)
+
+    saved = json.loads(replay.read_text())
+    answers = saved["cookiecutter"]
+    assert answers["author_email"] == "nobody"
+    assert answers["hsts_max_age"] == "a year"
+    answers.update(FIXES)
+    replay.write_text(json.dumps(saved))
+    program = Path(sys.executable).with_name(command[0])
+    result = run(program, *command[1:], cwd=cwd)
+
+    project = out / "fixed-service"
+    assert "Baked fixed-service" in result.stderr
+    pyproject = (project / "pyproject.toml").read_text()
+    assert 'email = "fixed@example.com"' in pyproject
+    config = (project / "src" / "fixed_service" / "config.py").read_text()
+    assert "HSTS_MAX_AGE = 31536000\n" in config
+    assert "HSTS_PRELOAD = True\n" in config
+
+
+def test_without_a_replay_file_the_last_line_names_none(tmp_path):
+    """Under another --config-file the hook cannot see the replay file: it says so."""
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text(f"replay_dir: {tmp_path / 'replay-elsewhere'}\n")
+    result = cookiecutter_cli(
+        "--no-input",
+        "--config-file",
+        elsewhere,
+        TEMPLATE,
+        "-o",
+        tmp_path,
+        "author_email=nobody",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert (tmp_path / "replay-elsewhere" / f"{TEMPLATE.name}.json").is_file()
+    assert hook_lines(result.stderr)[-1] == (
+        "to bake again: no cookiecutter replay file holds these answers (was another "
+        "--config-file used?), so bake again with the answers above fixed"
+    )
+
+
+def test_the_readme_shows_what_the_hook_prints(tmp_path):
+    result = cookiecutter_cli(
+        "--no-input",
+        TEMPLATE,
+        "-o",
+        tmp_path,
+        "author_email=platform.example.com",
+        "hsts_max_age=a year",
+        cwd=tmp_path,
+    )
+    *errors, last = hook_lines(result.stderr)
+    readme = (TEMPLATE / "README.md").read_text()
+    assert len(errors) == 2
+    assert all(f"\n{line}\n" in readme for line in errors)
+    shape = re.compile(
+        re.escape(BAKE_AGAIN) + r"(\S+), then run: cookiecutter --replay-file \1 "
+        r"\S+( --checkout \S+)? --output-dir \S+"
+    )
+    assert shape.fullmatch(last), last
+    example = next(line for line in readme.splitlines() if line.startswith("to bake"))
+    assert shape.fullmatch(example), example
+
+
+def test_a_refusal_comes_with_the_warnings_before_the_last_line(tmp_path):
+    result = cookiecutter_cli(
+        "--no-input",
+        TEMPLATE,
+        "-o",
+        tmp_path,
+        "hsts_max_age=86400",
+        "author_email=nobody",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    refusal, warning, last = hook_lines(result.stderr)
+    assert refusal.startswith("error: author_email='nobody' is not allowed")
+    assert warning.startswith("warning: hsts_max_age=86400 is below 15552000")
+    assert last.startswith(BAKE_AGAIN)
 
 
 @pytest.mark.parametrize(
@@ -229,6 +394,16 @@ def test_hostile_text_bakes_a_green_service_that_keeps_it(tmp_path, value):
     project = bake_from_replay(tmp_path, baked_answers(value))
     assert_green(project)
     assert baked_setting(project, "hostile_service", "PROJECT_NAME") == value
+    one_line = value.replace("\r", " ").replace("\n", " ")
+    metadata = baked_metadata(project)
+    assert metadata["description"] == one_line
+    assert metadata["authors"] == [{"name": one_line, "email": "team@example.com"}]
+
+
+def baked_metadata(project: Path) -> dict:
+    return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))[
+        "project"
+    ]
 
 
 @pytest.mark.parametrize("injection", INJECTIONS.values(), ids=INJECTIONS)
@@ -239,6 +414,91 @@ def test_injected_code_never_runs(tmp_path, injection):
     assert_green(project)
     assert baked_setting(project, "hostile_service", "PROJECT_NAME") == value
     assert not marker.exists()
+
+
+# Text as people type it reads the same in what is baked.
+AS_TYPED = {
+    "zoe": ("Zoë O'Neil", "Zoë O'Neil's service on the organisation's baseline."),
+    "aero": ("Ærø Ünïcødé", "Ærø Ünïcødé \u2013 døgnåpen tjeneste for «alle»"),
+    "more-latin": ("Łukasz Żółć, Þórdís Straße", "Çağla İşler & Đorđe Œuvre"),
+}
+
+
+@pytest.mark.parametrize(("name", "description"), AS_TYPED.values(), ids=AS_TYPED)
+def test_names_bake_as_typed(tmp_path, name, description):
+    answers = {**baked_answers(name), "description": description}
+    project = bake_from_replay(tmp_path, answers)
+    pyproject = (project / "pyproject.toml").read_bytes()
+    assert f'description = "{description}"\n'.encode() in pyproject
+    assert f'authors = [{{ name = "{name}", email = '.encode() in pyproject
+    config = (project / "src" / "hostile_service" / "config.py").read_bytes()
+    assert f'\nPROJECT_NAME = "{name}"\n'.encode() in config
+    readme = (project / "README.md").read_bytes()
+    assert readme.startswith(f"# {name}\n\n{description}\n".encode())
+
+    metadata = baked_metadata(project)
+    assert metadata["description"] == description
+    assert metadata["authors"][0]["name"] == name
+    assert baked_setting(project, "hostile_service", "PROJECT_NAME") == name
+    baked_lint(project)  # the hostile-text tests run the baked suite too
+
+
+def test_the_default_description_keeps_its_apostrophe(baked_defaults):
+    line = 'description = "A Flask service on the organisation\'s security baseline."\n'
+    assert line in (baked_defaults / "pyproject.toml").read_text()
+
+
+def test_a_double_quote_is_escaped_so_ruff_format_keeps_the_quotes(tmp_path):
+    typed = 'Zoë "Zed" O\'Neil \\ Ltd'
+    project = bake_from_replay(tmp_path, baked_answers(typed))
+    config = (project / "src" / "hostile_service" / "config.py").read_text()
+    assert 'PROJECT_NAME = "Zoë \\u0022Zed\\u0022 O\'Neil \\\\ Ltd"\n' in config
+    pyproject = (project / "pyproject.toml").read_text()
+    assert 'authors = [{ name = "Zoë \\"Zed\\" O\'Neil \\\\ Ltd", ' in pyproject
+    assert baked_setting(project, "hostile_service", "PROJECT_NAME") == typed
+    assert baked_metadata(project)["authors"][0]["name"] == typed
+    baked_lint(project)  # the hostile-text tests run the baked suite too
+
+
+@pytest.fixture(scope="module")
+def extensions():
+    spec = importlib.util.spec_from_file_location(
+        "local_extensions", TEMPLATE / "local_extensions.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_character_reads_back_from_python_and_toml(extensions):
+    # The whole Basic Multilingual Plane and a few beyond it (emoji, CJK, tags,
+    # private use, the last code point); surrogates cannot be written to a
+    # UTF-8 file, so no answer holds one.
+    beyond = [0x1F512, 0x20000, 0xE0041, 0xF0000, 0x10FFFF]
+    text = "".join(
+        chr(code) for code in [*range(0x10000), *beyond] if not 0xD800 <= code <= 0xDFFF
+    )
+    assert ast.literal_eval(f'"{extensions.python_string(text)}"') == text
+    assert tomllib.loads(f'k = "{extensions.toml_string(text)}"')["k"] == text
+    assert tomllib.loads(f'k = "{extensions.python_string(text)}"')["k"] == text
+
+
+def test_every_letter_kept_in_python_passes_ruff(extensions, baked_defaults):
+    """What python_string leaves as typed, ruff check (RUF001 look-alikes) accepts."""
+    kept = [
+        chr(code)
+        for code in range(0x80, 0x110000)
+        if extensions.python_string(chr(code)) == chr(code)
+    ]
+    assert {"é", "ü", "ø", "Æ", "ß"} <= set(kept)
+    assert "\u2013" not in kept  # the en dash ruff mistakes for a hyphen
+    alone = " ".join(kept)
+    in_ascii_words = " ".join(f"x{char}x" for char in kept)
+    module = baked_defaults / "src" / "example_service" / "letters.py"
+    module.write_text(
+        f'ALONE = "{alone}"\nIN_ASCII_WORDS = "{in_ascii_words}"\n', encoding="utf-8"
+    )
+    baked_lint(baked_defaults)
 
 
 def test_jinja_typed_at_the_prompt_is_kept_as_text(tmp_path):
@@ -300,7 +560,7 @@ GOOD = {
 
 
 def test_good_answers_pass_every_rule(hook):
-    assert hook.validate(GOOD) == (None, [])
+    assert hook.validate(GOOD) == ([], [])
 
 
 @pytest.mark.parametrize(
@@ -313,7 +573,9 @@ def test_good_answers_pass_every_rule(hook):
         ("check_package_name", {"package_name": "json"}),
         ("check_package_name", {"package_name": "pytest"}),
         ("check_author_email", {"author_email": "a@b"}),
-        ("check_yes_no", {"hsts": "yes"}),
+        ("check_hsts", {"hsts": "yes"}),
+        ("check_hsts_include_subdomains", {"hsts_include_subdomains": 1}),
+        ("check_hsts_preload", {"hsts_preload": "no"}),
         ("check_frame_policy", {"frame_policy": "ALLOW-FROM https://example.com"}),
         ("check_hsts_max_age", {"hsts_max_age": True}),
         ("check_hsts_max_age", {"hsts_max_age": " 1"}),
@@ -336,8 +598,8 @@ def test_each_rule_refuses_its_bad_answer_naming_it(hook, rule, change):
     ],
 )
 def test_edge_answers_that_are_allowed(hook, change, kept):
-    refusal, _ = hook.validate({**GOOD, **change})
-    assert (refusal is None) is kept
+    refusals, _ = hook.validate({**GOOD, **change})
+    assert (refusals == []) is kept
 
 
 def test_preload_lists_everything_missing(hook):
@@ -356,9 +618,54 @@ def test_preload_lists_everything_missing(hook):
     )
 
 
-def test_first_refusal_wins_and_suppresses_warnings(hook):
-    refusal, warnings = hook.validate(
-        {**GOOD, "project_slug": "Bad", "hsts_max_age": "60"}
+def test_rules_run_in_prompt_order(hook):
+    prompts = [rule.__name__.removeprefix("check_") for rule in hook.RULES]
+    assert prompts == [p for p in PROMPT_ORDER if p in prompts]
+
+
+def test_every_refusal_and_every_warning_together(hook):
+    refusals, warnings = hook.validate(
+        {**GOOD, "project_slug": "Bad", "frame_policy": "ALLOW", "hsts_max_age": "60"}
     )
-    assert refusal.startswith("error: project_slug=")
+    assert [r.split("=")[0] for r in refusals] == [
+        "error: project_slug",
+        "error: frame_policy",
+    ]
+    assert warnings == [
+        "warning: hsts_max_age=60 is below 15552000 (180 days): scanners will mark HSTS as weak"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "prompts"),
+    [
+        # The max-age is wrong: preload has nothing else to say, and must not crash.
+        ({"hsts_max_age": "a year"}, ["hsts_max_age"]),
+        ({"hsts_max_age": True}, ["hsts_max_age"]),
+        # hsts itself is wrong: preload names only the subdomains it lacks.
+        (
+            {"hsts": "maybe", "hsts_include_subdomains": False},
+            ["hsts", "hsts_preload"],
+        ),
+        ({"hsts_include_subdomains": "maybe"}, ["hsts_include_subdomains"]),
+    ],
+)
+def test_a_rule_never_repeats_what_another_refused(hook, change, prompts):
+    refusals, warnings = hook.validate({**GOOD, "hsts_preload": True, **change})
+    assert [r.removeprefix("error: ").split("=")[0] for r in refusals] == prompts
     assert warnings == []
+
+
+def test_preload_names_only_what_is_valid_and_missing(hook):
+    refusals, _ = hook.validate(
+        {
+            **GOOD,
+            "hsts": "maybe",
+            "hsts_max_age": "a year",
+            "hsts_include_subdomains": False,
+            "hsts_preload": True,
+        }
+    )
+    assert "but hsts_include_subdomains is off;" in refusals[-1]
+    assert "hsts is off" not in refusals[-1]
+    assert "hsts_max_age is below" not in refusals[-1]

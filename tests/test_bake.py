@@ -16,20 +16,25 @@ BAKED_FILES = {
     "requirements.txt",
     ".pre-commit-config.yaml",
     "README.md",
+    "deploy/kubernetes.yaml",
+    "deploy/nginx.conf",
     "pyproject.toml",
     "src/example_service/__init__.py",
     "src/example_service/config.py",
     "src/example_service/routes.py",
     "src/example_service/security/__init__.py",
+    "src/example_service/security/check.py",
     "src/example_service/security/cli.py",
     "src/example_service/security/policy.py",
     "src/example_service/static/favicon.svg",
     "src/example_service/static/style.css",
     "src/example_service/templates/index.html",
     "src/example_service/wsgi.py",
+    "tests/__init__.py",
     "tests/conftest.py",
     "tests/test_production.py",
     "tests/test_routes.py",
+    "tests/test_security_check.py",
     "tests/test_security_headers.py",
     "tests/test_security_policy.py",
 }
@@ -88,3 +93,8 @@ def test_baked_tests_catch_a_clobbering_hook(baked_defaults):
     assert result.returncode == 1
     assert "test_a_views_own_header_wins" in result.stdout
     assert "test_cache_is_public_for_a_minute" in result.stdout
+
+
+def test_baked_suite_passes_exploring_every_property_thoroughly(baked_defaults):
+    result = baked_pytest(baked_defaults, thorough=True)
+    assert " passed" in result.stdout

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from testkit.bake import bake
-from testkit.commands import run
-from testkit.servers import get, gunicorn, wait_for_workers
+from testkit.commands import clean_env, run
+from testkit.servers import free_port, get, gunicorn, wait_for_workers
 from tests.expected import CSP_SELF, SAME_FOR_EVERY_ANSWER
 
 pytestmark = pytest.mark.xdist_group("gunicorn")
@@ -139,3 +139,27 @@ def test_a_killed_worker_costs_only_its_request_in_flight_and_is_replaced(instal
     assert load.done == 3000
     assert len(load.errors) <= 1, load.errors  # a sync worker has one request in flight
     assert load.wrong == []
+
+
+def test_gunicorn_stops_in_one_line_on_a_policy_below_the_floor(installed):
+    python, project = installed
+    result = run(
+        python,
+        "-m",
+        "gunicorn",
+        "--config",
+        "gunicorn.conf.py",
+        cwd=project,
+        check=False,
+        timeout=60,
+        env=clean_env(
+            BIND=f"127.0.0.1:{free_port()}",
+            FLASK_SECRET_KEY="test-only-secret",  # noqa: S106
+            FLASK_CSP_EXTEND='{"script-src": ["*"]}',
+        ),
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: CSP_EXTEND: script-src * is refused: "), lines
+    assert 'SECURITY_EXCEPTIONS["script-src *"]' in lines[-1]

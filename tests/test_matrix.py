@@ -12,6 +12,7 @@ from typing import NamedTuple
 import pytest
 
 from testkit.bake import bake, baked_lint, baked_pytest, live_headers
+from testkit.commands import python
 from tests.expected import CSP_NONE, CSP_SELF, SAME_FOR_EVERY_ANSWER, UPGRADE
 
 
@@ -121,6 +122,12 @@ def test_baked_test_suite_passes(combination):
 def test_baked_code_is_lint_clean(combination):
     _, project = combination
     baked_lint(project)
+
+
+def test_baked_code_passes_mypy_strict(combination, tmp_path_factory):
+    _, project = combination
+    cache = tmp_path_factory.getbasetemp() / "mypy-cache"  # one per xdist worker
+    python("-m", "mypy", "--cache-dir", cache, cwd=project)
 
 
 def test_live_headers_match_the_answers(combination):

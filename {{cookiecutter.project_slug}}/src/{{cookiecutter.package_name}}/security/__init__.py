@@ -77,8 +77,9 @@ class State:
     exceptions_used: dict[str, str]
 
 
-def prepare_view(app: Flask, endpoint: str, default: Prepared) -> Prepared:
-    extension = OVERRIDES.get(app.view_functions.get(endpoint))  # type: ignore[arg-type]
+def prepare_view(app: Flask, endpoint: str | None, default: Prepared) -> Prepared:
+    view = app.view_functions.get(endpoint) if endpoint else None
+    extension = OVERRIDES.get(view) if view is not None else None
     if extension is None:
         return default
     return Prepared(build(app.config, extension), extension)
@@ -105,19 +106,18 @@ def init_app(app: Flask) -> None:
         if prepared is not default:
             state.views[endpoint] = prepared
             state.exceptions_used.update(prepared.policy.exceptions_used)
-    stale = set(app.config.get("SECURITY_EXCEPTIONS") or {}) - set(
-        state.exceptions_used
-    )
+    configured = app.config.get("SECURITY_EXCEPTIONS") or {}
+    stale = sorted(set(configured) - set(state.exceptions_used))
     if stale:
         raise PolicyError(
-            f"SECURITY_EXCEPTIONS {sorted(stale)} are stale: no setting or view uses "
-            "them; remove them"
+            f"SECURITY_EXCEPTIONS {stale} are stale: no setting or view uses them; "
+            "remove them"
         )
     for key, reason in state.exceptions_used.items():
         app.logger.warning("security exception in use: %s (%s)", key, reason)
     app.extensions["security"] = state
 
-    def late_view(endpoint: str) -> Prepared:
+    def late_view(endpoint: str | None) -> Prepared:
         """A view registered after init_app (as tests do): built once, on first use."""
         try:
             prepared = prepare_view(app, endpoint, default)
@@ -125,14 +125,14 @@ def init_app(app: Flask) -> None:
             # Fail closed: the baseline's stricter headers, and a line saying why.
             app.logger.error("security override of %s refused: %s", endpoint, error)
             prepared = default
-        if prepared is not default:
+        if endpoint and prepared is not default:
             state.views[endpoint] = prepared
         by_endpoint[endpoint] = prepared
         return prepared
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        prepared = by_endpoint.get(request.endpoint) or late_view(request.endpoint)  # type: ignore[arg-type]
+        prepared = by_endpoint.get(request.endpoint) or late_view(request.endpoint)
         response_headers = response.headers
         present = {name.lower() for name, _ in response_headers}
         for name, lowered, value in (

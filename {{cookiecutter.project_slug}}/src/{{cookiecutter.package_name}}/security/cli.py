@@ -7,6 +7,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .check import check
+
 security_cli = AppGroup("security", help="Inspect the security-header policy.")
 
 EXTENSION_SETTINGS = ("CSP_EXTEND", "PERMISSIONS_ALLOW", "COEP")
@@ -79,3 +81,6 @@ def show(as_json: bool) -> None:
     if not policy["overrides"]:
         lines.append("  none")
     click.echo("\n".join(lines))
+
+
+security_cli.add_command(check)

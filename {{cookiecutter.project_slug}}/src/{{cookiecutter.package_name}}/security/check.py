@@ -1,0 +1,356 @@
+"""``flask --app {{ cookiecutter.package_name }} security check URL...``: does the live deployment send what this service sends?
+
+A proxy or CDN in front of the service can strip a header, add a second copy,
+or, with the proxy hop not trusted, hide HTTPS from the app so that HSTS is
+never sent. The tests cannot see any of that; this command asks the deployment.
+
+The expected side is computed by the app itself: its test client asks for the
+same path over https, with the settings of the environment the command runs
+in, so settings, per-view overrides and a view's own headers are accounted
+for. Run it with the deployment's settings (in its container, or with the same
+``FLASK_*`` variables).
+
+Which headers are compared: every header the app sends except those that
+describe one particular response or its connection (``NOT_COMPARED``: dates,
+lengths, validators, cookies, hop-by-hop headers). So a header added to the
+baseline is checked at once, with no list here to keep up to date. A header
+whose value the app itself changes from one request to the next (a request
+id) is checked for presence only; a CSP nonce is matched as a pattern.
+"""
+
+import http.client
+import json
+import re
+import socket
+import ssl
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+TIMEOUT_SECONDS = 10.0
+USER_AGENT = "{{ cookiecutter.project_slug }}-security-check"
+
+# Headers that describe one response or its transport, not the policy.
+NOT_COMPARED = frozenset(
+    {
+        # this body's representation
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "content-language",
+        "content-range",
+        "content-disposition",
+        "accept-ranges",
+        # this response's validators and age; Vary is a proxy's to extend (gzip)
+        "date",
+        "etag",
+        "last-modified",
+        "expires",
+        "age",
+        "vary",
+        # per client or per request
+        "set-cookie",
+        "location",
+        "retry-after",
+        "allow",
+        # the connection, not the response (hop-by-hop)
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "upgrade",
+        "trailer",
+        # who answered: checked for disclosure instead
+        "server",
+        "x-powered-by",
+    }
+)
+
+# Headers that tell an attacker which software, and which version, to target.
+DISCLOSING = frozenset({"x-powered-by", "x-aspnet-version", "x-aspnetmvc-version"})
+VERSION_NUMBER = re.compile(r"\d+\.\d+")
+
+NONCE = re.compile(r"'nonce-[^']*'")
+ANY_NONCE = r"'nonce-[A-Za-z0-9+/_=-]+'"
+
+
+class Unreachable(Exception):
+    """The URL could not be asked at all; the message is one line for people."""
+
+
+def value_pattern(expected: str) -> re.Pattern[str]:
+    """The expected value as a pattern: literal, except that a nonce is any nonce."""
+    return re.compile(ANY_NONCE.join(re.escape(part) for part in NONCE.split(expected)))
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the service sends for one header name, and how strictly to match it."""
+
+    name: str
+    values: tuple[str, ...]
+    exact: bool = True  # False when the app itself varies the value per request
+
+    def matches(self, sent: Sequence[str]) -> bool:
+        if len(sent) != len(self.values):
+            return False
+        if not self.exact:
+            return True
+        return all(
+            value_pattern(expected).fullmatch(value)
+            for expected, value in zip(self.values, sent, strict=True)
+        )
+
+
+@dataclass(frozen=True)
+class Problem:
+    header: str
+    kind: str  # "missing", "repeated", "different" or "disclosing"
+    expected: tuple[str, ...] = ()
+    sent: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.kind == "missing":
+            return f"{self.header} missing"
+        if self.kind == "repeated":
+            return f"{self.header} sent {len(self.sent)} times: {list(self.sent)}"
+        if self.kind == "different":
+            return (
+                f"{self.header} is {one_value(self.sent)}, "
+                f"the service sends {one_value(self.expected)}"
+            )
+        return f"{self.header} {one_value(self.sent)} discloses the server software"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "header": self.header,
+            "problem": self.kind,
+            "expected": list(self.expected),
+            "sent": list(self.sent),
+        }
+
+
+def one_value(values: Sequence[str]) -> str:
+    return repr(values[0]) if len(values) == 1 else repr(list(values))
+
+
+@dataclass
+class Result:
+    url: str
+    status: int | None = None
+    compared: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        if self.error is not None:
+            return "error"
+        return "mismatch" if self.problems else "ok"
+
+    def line(self) -> str:
+        """One line for people, whatever the URL or the server sent."""
+        if self.error is not None:
+            text = f"ERROR {self.url}: {self.error}"
+        elif self.problems:
+            found = "; ".join(problem.describe() for problem in self.problems)
+            text = f"MISMATCH {self.url} ({self.status}): {found}"
+        else:
+            text = f"OK {self.url} ({self.status}): {self.compared} headers as the service sends them"
+        return printable(text)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "result": self.outcome,
+            "status": self.status,
+            "error": self.error,
+            "compared": self.compared,
+            "problems": [problem.as_dict() for problem in self.problems],
+        }
+
+
+def printable(text: str) -> str:
+    """Control characters (a newline in a URL or header) shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def request_target(parts: SplitResult) -> str:
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def tls_context(cafile: str | None = None) -> ssl.SSLContext:
+    """Certificates verified against the system's CA store, or only ``cafile``'s."""
+    return ssl.create_default_context(cafile=cafile)
+
+
+def fetch(
+    url: str, context: ssl.SSLContext | None = None, timeout: float = TIMEOUT_SECONDS
+) -> tuple[int, list[tuple[str, str]]]:
+    """One GET, redirects not followed: the status and every header as sent.
+
+    Raises Unreachable, with a one-line reason, when there is no HTTP answer.
+    An https URL without ``context`` is verified against the system's CA store.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Unreachable("not an http:// or https:// URL")
+    try:
+        port = parts.port
+    except ValueError as error:
+        raise Unreachable(f"bad URL: {error}") from None
+    if parts.scheme == "https":
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+            parts.hostname, port, timeout=timeout, context=context or tls_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
+    try:
+        connection.request(
+            "GET",
+            request_target(parts),
+            headers={"User-Agent": USER_AGENT, "Accept": "*/*"},
+        )
+        response = connection.getresponse()
+        return response.status, response.getheaders()
+    except (OSError, ValueError, http.client.HTTPException) as error:
+        raise Unreachable(reason(error, parts.hostname, timeout)) from None
+    finally:
+        connection.close()
+
+
+def reason(error: Exception, host: str, timeout: float) -> str:
+    """Why there was no answer, in words (http.client errors are not OSErrors)."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"TLS certificate not accepted: {error.verify_message}"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS failed: {error.reason or error}"
+    if isinstance(error, socket.gaierror):
+        return f"cannot resolve {host}: {error.strerror}"
+    if isinstance(error, TimeoutError):
+        return f"no answer within {timeout:g} s"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, OSError):
+        return error.strerror or str(error) or type(error).__name__
+    if isinstance(error, http.client.HTTPException):
+        return f"not an HTTP answer ({type(error).__name__}: {error})"
+    return f"bad URL: {error}"
+
+
+def app_headers(app: Flask, url: str) -> list[tuple[str, str]]:
+    """What the app sends for the URL's path over https, asked through its test client."""
+    parts = urlsplit(url)
+    base_url = "https://" + parts.netloc.rpartition("@")[2]
+    with app.test_client().get(request_target(parts), base_url=base_url) as response:
+        return list(response.headers.items())
+
+
+def by_name(headers: Iterable[tuple[str, str]]) -> dict[str, tuple[str, list[str]]]:
+    """Lowercased name: (the name as first spelt, every value in order)."""
+    grouped: dict[str, tuple[str, list[str]]] = {}
+    for name, value in headers:
+        grouped.setdefault(name.lower(), (name, []))[1].append(value)
+    return grouped
+
+
+def expected_headers(app: Flask, url: str) -> list[Expected]:
+    """The headers to compare, from two answers of the app to the same request."""
+    first, second = by_name(app_headers(app, url)), by_name(app_headers(app, url))
+    expected = []
+    for lowered, (name, values) in first.items():
+        if lowered in NOT_COMPARED:
+            continue
+        again = second.get(lowered, (name, []))[1]
+        steady = [NONCE.sub("'nonce-'", v) for v in values] == [
+            NONCE.sub("'nonce-'", v) for v in again
+        ]
+        expected.append(Expected(name, tuple(values), exact=steady))
+    return expected
+
+
+def compare(
+    expected: Iterable[Expected], sent_headers: Sequence[tuple[str, str]]
+) -> list[Problem]:
+    """Everything about the live headers that differs from the service's own."""
+    sent = by_name(sent_headers)
+    problems = []
+    for header in expected:
+        values = tuple(sent.get(header.name.lower(), ("", []))[1])
+        if not values:
+            problems.append(Problem(header.name, "missing", header.values))
+        elif len(values) > len(header.values):
+            problems.append(Problem(header.name, "repeated", header.values, values))
+        elif not header.matches(values):
+            problems.append(Problem(header.name, "different", header.values, values))
+    for name, value in sent_headers:
+        lowered = name.lower()
+        if lowered in DISCLOSING or (
+            lowered == "server" and VERSION_NUMBER.search(value)
+        ):
+            problems.append(Problem(name, "disclosing", sent=(value,)))
+    return problems
+
+
+def check_url(
+    app: Flask,
+    url: str,
+    context: ssl.SSLContext | None = None,
+    timeout: float = TIMEOUT_SECONDS,
+) -> Result:
+    try:
+        status, sent = fetch(url, context, timeout)
+    except Unreachable as error:
+        return Result(url, error=str(error))
+    try:
+        expected = expected_headers(app, url)
+    except Exception as error:  # a finding about the app, not a crash of the check
+        return Result(url, status, error=f"the service itself failed on it: {error!r}")
+    return Result(url, status, len(expected), compare(expected, sent))
+
+
+def exit_code(results: Iterable[Result]) -> int:
+    """2 when any URL could not be checked, else 1 on any mismatch, else 0."""
+    outcomes = {result.outcome for result in results}
+    if "error" in outcomes:
+        return 2
+    return 1 if "mismatch" in outcomes else 0
+
+
+@click.command("check")
+@click.argument("urls", metavar="URL...", nargs=-1, required=True)
+@click.option(
+    "--cafile",
+    type=click.Path(dir_okay=False),
+    help="PEM file of the CA to trust instead of the system's store.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document instead.")
+@with_appcontext
+def check(urls: tuple[str, ...], cafile: str | None, as_json: bool) -> None:
+    """Compare the security headers each URL sends with this service's own.
+
+    One GET per URL (no redirects, 10 s timeout); the expected headers are what
+    this app sends for the same path over https, with the settings of this
+    environment: run it with the deployment's settings. Exit 0 when all match,
+    1 on any mismatch, 2 when any URL could not be checked.
+    """
+    # Read once, and only when needed: loading the system's store takes a while.
+    needs_tls = cafile is not None or any(
+        urlsplit(url).scheme == "https" for url in urls
+    )
+    try:
+        context = tls_context(cafile) if needs_tls else None
+    except OSError as error:
+        click.echo(printable(f"ERROR --cafile {cafile}: {error}"), err=True)
+        raise click.exceptions.Exit(2) from None
+    results = [check_url(current_app, url, context) for url in urls]
+    if as_json:
+        click.echo(json.dumps([result.as_dict() for result in results], indent=2))
+    else:
+        for result in results:
+            click.echo(result.line())
+    raise click.exceptions.Exit(exit_code(results))
