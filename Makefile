@@ -42,9 +42,12 @@ bench: $(READY)
 		|| echo "wrk could not be installed: end-to-end figures will be skipped"
 	$(BIN)/python benchmarks/bench.py
 
+# testkit, the tests' and benchmarks' helpers, goes in editable: tests,
+# benchmarks and the servers they start all `import testkit` with no path set.
 $(READY): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $@
 
 clean:

@@ -23,13 +23,10 @@ import timeit
 from importlib.metadata import version
 from pathlib import Path
 
-from cookiecutter.main import cookiecutter
 from werkzeug.test import EnvironBuilder
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the tests' loopback server helpers
-
-from servers import gunicorn  # noqa: E402
+import testkit.bake
+from testkit.servers import gunicorn
 
 ROUTES = ["/", "/cache", "/download"]
 BASELINE = [
@@ -76,14 +73,12 @@ def bake(output: Path, times: int) -> tuple[Path, float]:
     try:
         for i in range(times):
             start = time.perf_counter()
-            project = cookiecutter(
-                str(ROOT), no_input=True, output_dir=str(output / str(i))
-            )
+            project = testkit.bake.bake(output / str(i))
             seconds.append(time.perf_counter() - start)
     finally:
         os.dup2(stderr, 2)
         os.close(quiet)
-    return Path(project), statistics.median(seconds)
+    return project, statistics.median(seconds)
 
 
 def check_claims(apps) -> None:
@@ -200,7 +195,7 @@ def end_to_end(
     script = project / "paths.lua"
     script.write_text(WRK_SCRIPT)
     env = {
-        "PYTHONPATH": f"{ROOT / 'benchmarks'}:{project / 'src'}",
+        **testkit.bake.bake_pythonpath(project),
         "BENCH_PACKAGE": "example_service",
     }
     samples: dict[str, list[float]] = {key: [] for key in keys}
@@ -208,7 +203,11 @@ def end_to_end(
         random.shuffle(keys)
         for key in keys:
             with gunicorn(
-                Path(sys.executable), project, f'apps:make("{key}")', workers=2, **env
+                Path(sys.executable),
+                project,
+                f'testkit.contenders:make("{key}")',
+                workers=2,
+                **env,
             ) as (
                 _,
                 port,
@@ -263,9 +262,9 @@ def main() -> None:
         print(
             f"One bake (cookiecutter render + hooks), median of 5: {bake_seconds:.2f} s (target < 1 s)"
         )
-        sys.path.insert(0, str(project / "src"))
+        sys.path.insert(0, testkit.bake.bake_pythonpath(project)["PYTHONPATH"])
         os.environ["BENCH_PACKAGE"] = "example_service"
-        import apps as contenders
+        from testkit import contenders
 
         apps = {name: factory() for name, factory in contenders.FACTORIES.items()}
         check_claims(apps)

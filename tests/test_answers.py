@@ -13,7 +13,9 @@ import pytest
 from cookiecutter.config import get_user_config
 from cookiecutter.replay import get_file_name
 
-from conftest import TEMPLATE, baked_lint, baked_pytest, clean_env, python, run
+from testkit import TEMPLATE
+from testkit.bake import bake_pythonpath, baked_lint, baked_pytest
+from testkit.commands import clean_env, python, run
 
 HOOK = TEMPLATE / "hooks" / "pre_gen_project.py"
 
@@ -378,9 +380,7 @@ def bake_from_replay(tmp_path: Path, answers: dict) -> Path:
 
 def baked_setting(project: Path, package: str, name: str):
     code = f"import json, {package}.config as c; print(json.dumps(c.{name}))"
-    result = python(
-        "-c", code, cwd=project, env=clean_env(PYTHONPATH=str(project / "src"))
-    )
+    result = python("-c", code, cwd=project, env=clean_env(**bake_pythonpath(project)))
     return json.loads(result.stdout)
 
 

@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
-from conftest import TEMPLATE, baked_pytest, live_headers, python
+from testkit import TEMPLATE
+from testkit.bake import baked_pytest, live_headers
+from testkit.commands import python
 
 BAKED_FILES = {
     ".dockerignore",

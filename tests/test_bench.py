@@ -1,12 +1,12 @@
 """The benchmark stays runnable, and refuses a contender that drops headers."""
 
 import importlib.util
-import sys
 
 import pytest
 from flask import Flask
 
-from conftest import TEMPLATE, python
+from testkit import TEMPLATE
+from testkit.commands import python
 
 BENCH = TEMPLATE / "benchmarks" / "bench.py"
 
@@ -29,7 +29,6 @@ def test_benchmark_runs_and_prints_its_figures(tmp_path):
 def test_a_contender_that_drops_headers_is_refused():
     spec = importlib.util.spec_from_file_location("bench", BENCH)
     bench = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(BENCH.parent))
     spec.loader.exec_module(bench)
     impostor = Flask("impostor")
     for route in bench.ROUTES:

@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from conftest import TEMPLATE, bake
-from servers import free_port, gunicorn
+from testkit.bake import bake, bake_pythonpath
+from testkit.servers import free_port, gunicorn
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -72,13 +72,12 @@ def serve_baked(
     )
     routes_py = project / "src/example_service/routes.py"
     routes_py.write_text(routes_py.read_text() + routes)
-    pythonpath = f"{project / 'src'}:{TEMPLATE / 'benchmarks'}"
     with gunicorn(
         Path(sys.executable),
         project,
         *app,
         workers=1,
-        PYTHONPATH=pythonpath,
+        **bake_pythonpath(project),
         **(env or {}),
     ) as (_, port):
         yield Server(f"http://127.0.0.1:{port}", project / "gunicorn.log")
@@ -97,7 +96,7 @@ def deny(tmp_path_factory):
 @pytest.fixture(scope="module")
 def headers_off(tmp_path_factory):
     """The control: the same routes and pages with no security headers at all."""
-    yield from serve_baked(tmp_path_factory, 'apps:make("bare")')
+    yield from serve_baked(tmp_path_factory, 'testkit.contenders:make("bare")')
 
 
 class FramingPage(http.server.BaseHTTPRequestHandler):

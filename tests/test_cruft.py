@@ -5,15 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import (
-    GIT_IDENTITY,
-    baked_pytest,
-    clean_env,
-    git,
-    python,
-    run,
-    template_repository,
-)
+from testkit.bake import bake_pythonpath, baked_pytest
+from testkit.commands import GIT_IDENTITY, clean_env, git, python, run
+from testkit.template_copy import template_repository
 
 CRUFT = Path(sys.executable).parent / "cruft"
 # A team's own settings: a CDN, the camera, and one documented exception.
@@ -136,7 +130,7 @@ def test_policy_change_reaches_a_service_through_cruft_update(tmp_path):
         "page, partner = client.get('/'), client.get('/partner')\n"
         "print(json.dumps([dict(page.headers), dict(partner.headers), partner.text]))",
         cwd=service,
-        env=clean_env(PYTHONPATH=str(service / "src")),
+        env=clean_env(**bake_pythonpath(service)),
     )
     page, partner, text = json.loads(sent.stdout)
     assert page["Origin-Agent-Cluster"] == partner["Origin-Agent-Cluster"] == "?1"

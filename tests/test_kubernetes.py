@@ -10,7 +10,8 @@ import pytest
 import yaml
 from kubernetes_validate.utils import latest_version
 
-from conftest import bake, clean_env, python, run
+from testkit.bake import bake
+from testkit.commands import clean_env, python, run
 
 BIN = Path(sys.executable).parent
 MANIFEST = "deploy/kubernetes.yaml"

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import bake, clean_env, run
-from expected import CSP_SELF, SAME_FOR_EVERY_ANSWER
-from servers import free_port, get, gunicorn, wait_for_workers
+from testkit.bake import bake
+from testkit.commands import clean_env, run
+from testkit.servers import free_port, get, gunicorn, wait_for_workers
+from tests.expected import CSP_SELF, SAME_FOR_EVERY_ANSWER
 
 pytestmark = pytest.mark.xdist_group("gunicorn")
 

@@ -1,9 +1,10 @@
 """The baked pre-commit config works for real, with hooks installed from PyPI."""
 
 import pytest
-from test_cruft import template_repository
 
-from conftest import TEMPLATE, clean_env, python, run
+from testkit import TEMPLATE
+from testkit.commands import clean_env, python, run
+from testkit.template_copy import template_repository
 
 pytestmark = pytest.mark.xdist_group(
     "pre-commit"

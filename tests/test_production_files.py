@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import bake, run
+from testkit.bake import bake
+from testkit.commands import run
 
 BIN = Path(sys.executable).parent  # the linters come with the test environment
+CI_PYTHONS = ["3.11", "3.12", "3.13", "3.14"]  # what the baked workflow tests on
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +102,22 @@ def test_workflow_runs_lint_and_tests_on_push_and_pull_request(project):
         assert command in commands
 
 
+def test_workflow_tests_every_supported_python(project):
+    job = workflow(project)["jobs"]["test"]
+    assert job["strategy"]["matrix"] == {"python-version": CI_PYTHONS}
+    assert job["strategy"]["fail-fast"] is False
+    setup = [
+        step
+        for step in job["steps"]
+        if step.get("uses", "").startswith("actions/setup-python@")
+    ]
+    assert [step["with"] for step in setup] == [
+        {"python-version": "${{ matrix.python-version }}"}
+    ]
+    requires = (project / "pyproject.toml").read_text()
+    assert f'requires-python = ">={CI_PYTHONS[0]}"' in requires
+
+
 def test_workflow_actions_are_pinned_to_commits(project):
     uses = [
         step["uses"]
@@ -119,9 +137,48 @@ def test_dependabot_watches_pip_and_actions(project):
     }
 
 
+def pinned_versions(project: Path) -> dict[str, str]:
+    text = (project / "requirements.txt").read_text()
+    return dict(re.findall(r"^([a-z0-9-]+)==([\w.]+) \\$", text, re.MULTILINE))
+
+
+@pytest.mark.parametrize("python_version", CI_PYTHONS)
+def test_lock_installs_with_its_hashes_on_every_python_ci_tests(
+    project, tmp_path, python_version
+):
+    """The lock installs on each Python the workflow tests: every pin has a wheel
+    for it on the runner (x86_64 Linux), pure Python or built for that version,
+    and that wheel's hash is in the lock. A pin with only an sdist would need a
+    compiler in CI; a wheel published after the lock was made fails
+    --require-hashes."""
+    run(
+        BIN / "python",
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        python_version,
+        "--platform",
+        "manylinux_2_17_x86_64",
+        "--require-hashes",
+        "--requirement",
+        "requirements.txt",
+        "--dest",
+        tmp_path,
+        cwd=project,
+    )
+    wheels = sorted(path.name for path in tmp_path.glob("*.whl"))
+    assert len(wheels) == len(pinned_versions(project)), wheels
+
+
 def test_lock_pins_every_runtime_dependency_with_hashes(project):
     text = (project / "requirements.txt").read_text()
-    pinned = dict(re.findall(r"^([a-z0-9-]+)==([\w.]+) \\$", text, re.MULTILINE))
+    pinned = pinned_versions(project)
     assert {
         "flask",
         "werkzeug",

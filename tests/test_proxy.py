@@ -26,9 +26,10 @@ from pathlib import Path
 import pytest
 import trustme
 
-from conftest import bake, clean_env, live_headers, run
-from expected import SAME_FOR_EVERY_ANSWER
-from servers import free_port, wait_until_serving
+from testkit.bake import bake, bake_pythonpath, live_headers
+from testkit.commands import clean_env, run
+from testkit.servers import free_port, wait_until_serving
+from tests.expected import SAME_FOR_EVERY_ANSWER
 
 pytestmark = pytest.mark.xdist_group("proxy")
 
@@ -135,7 +136,7 @@ def replica(project: Path, directory: Path, hops: int) -> Iterator[Replica]:
         WEB_CONCURRENCY="2",
         FLASK_SECRET_KEY=TEST_SECRET,
         FLASK_TRUSTED_PROXY_HOPS=str(hops),
-        PYTHONPATH=str(project / "src"),
+        **bake_pythonpath(project),
         XDG_RUNTIME_DIR=str(runtime),  # its own gunicorn control socket
     )
     with log.open("w") as output:
@@ -308,7 +309,7 @@ def security_check(project: Path, *args: str, hops: int = 1):
         cwd=project,
         check=False,
         env=clean_env(
-            PYTHONPATH=str(project / "src"),
+            **bake_pythonpath(project),
             FLASK_SECRET_KEY=TEST_SECRET,
             FLASK_TRUSTED_PROXY_HOPS=str(hops),
         ),

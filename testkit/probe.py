@@ -1,12 +1,13 @@
 """Print, as JSON, the headers a baked service sends on each kind of request.
 
-Run in its own process (``python probe.py PROJECT_DIR PACKAGE``) so that baked
+Run in its own process (``python -m testkit.probe PACKAGE``, with the bake's
+``src/`` on PYTHONPATH: testkit.bake.live_headers does both) so that baked
 projects with the same package name never meet in one interpreter.
 """
 
+import importlib
 import json
 import sys
-from pathlib import Path
 
 PATHS = [
     "/",
@@ -19,9 +20,8 @@ PATHS = [
 ]
 
 
-def main(project_dir: str, package: str) -> None:
-    sys.path.insert(0, str(Path(project_dir) / "src"))
-    create_app = __import__(package).create_app
+def main(package: str) -> None:
+    create_app = importlib.import_module(package).create_app
     client = create_app({"SECRET_KEY": "probe-only"}).test_client()
     report = {}
     for scheme in ("http", "https"):

@@ -2,13 +2,14 @@
 
 import contextlib
 import http.client
-import os
 import signal
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from testkit.commands import clean_env
 
 
 def free_port() -> int:
@@ -61,16 +62,19 @@ def gunicorn(
     python: Path, project: Path, *app: str, workers: int = 2, **env: str
 ) -> Iterator[tuple[subprocess.Popen, int]]:
     """The baked service's gunicorn.conf.py on 127.0.0.1, serving its own app
-    or ``app`` (a gunicorn APP_MODULE such as ``apps:make("bare")``)."""
+    or ``app`` (a gunicorn APP_MODULE such as ``testkit.contenders:make("bare")``).
+
+    ``env`` adds to the environment: testkit.bake.bake_pythonpath(project)
+    when ``python`` has not installed the bake."""
     port = free_port()
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "PYTEST_"))
-    } | {
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": str(workers),
-        "FLASK_SECRET_KEY": "test-only-secret",
-        **env,
-    }
+    environment = clean_env(
+        **{
+            "BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": str(workers),
+            "FLASK_SECRET_KEY": "test-only-secret",
+            **env,
+        }
+    )
     log = (project / "gunicorn.log").open("w")
     process = subprocess.Popen(
         [str(python), "-m", "gunicorn", "--config", "gunicorn.conf.py", *app],

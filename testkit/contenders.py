@@ -1,7 +1,8 @@
 """The contenders, each serving the baked service's own routes.
 
-Imported by bench.py in-process and by gunicorn as ``apps:make("name")``; the
-baked package is found on PYTHONPATH (bench.py sets it).
+Imported by benchmarks/bench.py in-process and by gunicorn as
+``testkit.contenders:make("name")``; the baked package named by BENCH_PACKAGE
+is found on the bake's path (testkit.bake.bake_pythonpath).
 """
 
 import importlib
@@ -159,7 +160,7 @@ FACTORIES = {
     "floor: one Headers.extend": werkzeug_floor,
     "floor: raw WSGI tuples": wsgi_floor,
 }
-KEYS = {  # short names for gunicorn's apps:make("...")
+KEYS = {  # short names for gunicorn's testkit.contenders:make("...")
     "bare": "bare Flask (no headers)",
     "service": "baked service",
     "talisman": "flask-talisman 1.1.0",

@@ -1,0 +1,10 @@
+"""Helpers for this template's own tests and benchmarks; never baked, never published.
+
+Installed into .venv by `make` as an editable package, so tests, benchmarks
+and the subprocesses they start all `import testkit` the same way.
+"""
+
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+"""The template repository: cookiecutter's input, and what the copies copy."""
