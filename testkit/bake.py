@@ -10,11 +10,11 @@ from testkit import TEMPLATE
 from testkit.commands import clean_env, python
 
 
-def bake(output_dir: Path, **answers) -> Path:
-    """Bake the template with ``answers`` through cookiecutter's API."""
+def bake(output_dir: Path, template: Path = TEMPLATE, **answers) -> Path:
+    """Bake ``template`` (this one) with ``answers`` through cookiecutter's API."""
     return Path(
         cookiecutter(
-            str(TEMPLATE),
+            str(template),
             no_input=True,
             extra_context=answers,
             output_dir=str(output_dir),

@@ -52,6 +52,7 @@ PER_RESPONSE = {
     "content-type",
     "content-length",
     "content-disposition",
+    "accept-ranges",
     "date",
     "etag",
     "last-modified",

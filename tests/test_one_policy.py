@@ -1,0 +1,69 @@
+"""One policy, several written-out copies: a change in one place alone fails,
+naming every copy it left behind (CONTRIBUTING.md lists them)."""
+
+from pathlib import Path
+
+import pytest
+
+from testkit.policy_copies import (
+    BAKED_README,
+    BENCH_CLAIMS,
+    COPIES,
+    EXPECTED,
+    PINNED,
+    stale_copies,
+)
+from testkit.template_copy import template_repository
+
+POLICY = (
+    "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/security/policy.py"
+)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_every_copy_of_the_policy_agrees_with_what_is_sent(tmp_path):
+    assert stale_copies(tmp_path) == []
+
+
+def test_a_header_added_to_the_code_alone_names_every_copy(tmp_path):
+    template = template_repository(tmp_path / "template")
+    edit(
+        template / POLICY,
+        '("X-DNS-Prefetch-Control", "off"),',
+        '("X-DNS-Prefetch-Control", "off"),\n            ("Origin-Agent-Cluster", "?1"),',
+    )
+    stale = stale_copies(tmp_path / "out", template)
+    for copy in COPIES:
+        assert any(line.startswith(f"{copy}: ") for line in stale), (copy, stale)
+    assert any("Origin-Agent-Cluster" in line for line in stale)
+
+
+@pytest.mark.parametrize(
+    ("copy", "old", "new"),
+    [
+        (
+            EXPECTED,
+            '"X-DNS-Prefetch-Control": "off",',
+            '"X-DNS-Prefetch-Control": "on",',
+        ),
+        (
+            PINNED,
+            '"Referrer-Policy": "strict-origin',
+            '"Referrer-Policy": "no-referrer',
+        ),
+        (BAKED_README, "| `nosniff` |", "| `sniff` |"),
+        (BENCH_CLAIMS, '    "X-DNS-Prefetch-Control",\n', ""),
+    ],
+    ids=["expected", "pinned-test", "baked-readme", "bench-claims"],
+)
+def test_a_copy_changed_alone_is_named(tmp_path, copy, old, new):
+    template = template_repository(tmp_path / "template")
+    edit(template / copy, old, new)
+    stale = stale_copies(tmp_path / "out", template)
+    assert stale, "the change went unnoticed"
+    assert all(line.startswith(f"{copy}: ") for line in stale), stale
