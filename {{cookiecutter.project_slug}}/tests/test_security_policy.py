@@ -85,9 +85,10 @@ def test_a_child_directive_starts_from_its_extended_parent():
             )
         )["Content-Security-Policy"]
     )
-    assert csp["script-src"] == ["'self'", "https://a.example.com"]
+    assert csp["script-src"] == ["'self'", "'report-sample'", "https://a.example.com"]
     assert csp["script-src-elem"] == [
         "'self'",
+        "'report-sample'",
         "https://a.example.com",
         "https://b.example.com",
     ]

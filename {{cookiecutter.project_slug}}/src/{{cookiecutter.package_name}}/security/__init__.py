@@ -6,6 +6,9 @@ guards the floor; this module trusts the configured proxies, registers the one
 something different. All lists are built once per app (an overridden view's
 on its first request at the latest), so the hook only adds what a view has
 not set itself. A header a view sets on its own response always wins.
+
+``nonce`` gives pages ``csp_nonce()`` (only a page that calls it pays for
+it); ``reports`` is the receiver that violation reports are sent to.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -17,9 +20,20 @@ from flask import Flask, Response, request
 from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .policy import NO_STORE, Extension, Policy, PolicyError, build, whole_number
+from .nonce import csp_nonce
+from .policy import (
+    NO_STORE,
+    NONCE_SLOT,
+    REPORT_PATH,
+    Extension,
+    Policy,
+    PolicyError,
+    build,
+    whole_number,
+)
+from .reports import register_receiver
 
-__all__ = ["NO_STORE", "PolicyError", "init_app", "override"]
+__all__ = ["NO_STORE", "PolicyError", "csp_nonce", "init_app", "override"]
 
 View = TypeVar("View", bound=Callable[..., Any])
 OVERRIDES: "WeakKeyDictionary[Callable[..., Any], Extension]" = WeakKeyDictionary()
@@ -55,17 +69,27 @@ HeaderList = list[tuple[str, str, str]]
 
 @dataclass
 class Prepared:
-    """One policy, ready for the hook: its headers over HTTPS and over HTTP."""
+    """One policy, ready for the hook: its headers over HTTPS and over HTTP,
+    and the CSP headers of a page that used a nonce (NONCE_SLOT to replace)."""
 
     policy: Policy
     extension: Extension | None = None  # the override it was built for, if any
     https: HeaderList = field(init=False)
     http: HeaderList = field(init=False)
+    nonce_https: HeaderList = field(init=False)
+    nonce_http: HeaderList = field(init=False)
 
     def __post_init__(self) -> None:
-        Headers(self.policy.https)  # a bad value fails at start-up, not per request
-        self.https = [(n, n.lower(), v) for n, v in self.policy.https]
-        self.http = [(n, n.lower(), v) for n, v in self.policy.http]
+        policy = self.policy
+        # A bad value fails at start-up, not per request.
+        Headers(policy.https + policy.http)
+        Headers(
+            [(n, v.replace(NONCE_SLOT, "x")) for n, v in policy.nonce_https + policy.nonce_http]
+        )
+        self.https = [(n, n.lower(), v) for n, v in policy.https]
+        self.http = [(n, n.lower(), v) for n, v in policy.http]
+        self.nonce_https = [(n, n.lower(), v) for n, v in policy.nonce_https]
+        self.nonce_http = [(n, n.lower(), v) for n, v in policy.nonce_http]
 
 
 @dataclass
@@ -75,6 +99,8 @@ class State:
     default: Prepared
     views: dict[str, Prepared]  # overridden endpoints only
     exceptions_used: dict[str, str]
+    # The Prepared policy of an endpoint, as the hook finds it (nonce.py too).
+    prepared_for: Callable[[str | None], Prepared]
 
 
 def prepare_view(app: Flask, endpoint: str | None, default: Prepared) -> Prepared:
@@ -89,7 +115,9 @@ def init_app(app: Flask) -> None:
     """Check the policy against the floor, then register the one header hook.
 
     Call it after the views are registered: their overrides are checked here,
-    and an exception nothing uses is refused as stale.
+    and an exception nothing uses is refused as stale. Registers the report
+    receiver too when reports go to a path on this service, and csp_nonce
+    for templates.
     """
     from .cli import security_cli
 
@@ -99,8 +127,15 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     default = Prepared(build(app.config))
+    if REPORT_PATH.match(default.policy.report_uri):
+        register_receiver(app, default.policy.report_uri)
+    app.add_template_global(csp_nonce, "csp_nonce")
     by_endpoint: dict[str | None, Prepared] = {None: default}
-    state = State(default, {}, dict(default.policy.exceptions_used))
+
+    def prepared_for(endpoint: str | None) -> Prepared:
+        return by_endpoint.get(endpoint) or late_view(endpoint)
+
+    state = State(default, {}, dict(default.policy.exceptions_used), prepared_for)
     for endpoint in list(app.view_functions):
         prepared = by_endpoint[endpoint] = prepare_view(app, endpoint, default)
         if prepared is not default:
