@@ -84,7 +84,10 @@ class Prepared:
         # A bad value fails at start-up, not per request.
         Headers(policy.https + policy.http)
         Headers(
-            [(n, v.replace(NONCE_SLOT, "x")) for n, v in policy.nonce_https + policy.nonce_http]
+            [
+                (n, v.replace(NONCE_SLOT, "x"))
+                for n, v in policy.nonce_https + policy.nonce_http
+            ]
         )
         self.https = [(n, n.lower(), v) for n, v in policy.https]
         self.http = [(n, n.lower(), v) for n, v in policy.http]

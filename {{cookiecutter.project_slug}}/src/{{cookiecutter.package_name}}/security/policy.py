@@ -135,7 +135,7 @@ HOST = re.compile(
 HTTPS_ORIGIN = re.compile(
     r"https://(?:[a-z0-9-]+\.)*[a-z0-9-]+(?::[0-9]{1,5})?\Z", re.IGNORECASE
 )
-REPORT_PATH = re.compile(r"/[A-Za-z0-9._~%/+-]*\Z")
+REPORT_PATH = re.compile(r"/(?!/)[A-Za-z0-9._~%/+-]*\Z")  # "//host" is another host
 REPORT_URL = re.compile(
     r"https://(?:[a-z0-9-]+\.)*[a-z0-9-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%/+-]*)?\Z",
     re.IGNORECASE,
@@ -149,7 +149,9 @@ TRUSTED_TYPES_VALUE = re.compile(r"[A-Za-z0-9#=_/@.%*'-]+\Z")
 FEATURE_EXAMPLE = '{"camera": ["self"]}'
 CSP_EXAMPLE = '{"img-src": ["https://cdn.example.com"]}'
 EXCEPTION_EXAMPLE = '{"script-src \'unsafe-eval\'": "legacy chart library, SEC-4242"}'
-REPORT_ONLY_EXAMPLE = '{"script-src": ["\'self\'"], "require-trusted-types-for": ["\'script\'"]}'
+REPORT_ONLY_EXAMPLE = (
+    '{"script-src": ["\'self\'"], "require-trusted-types-for": ["\'script\'"]}'
+)
 
 
 @dataclass(frozen=True)
@@ -497,6 +499,11 @@ def check_report_only_source(directive: str, source: str) -> None:
             "e.g. 'script' or a policy name"
         )
     lowered = source.lower()
+    if f"'{lowered}'" in KEYWORDS | UNSAFE_KEYWORDS | {"'none'"}:
+        raise PolicyError(
+            f"{where} holds {source!r}: a keyword is written in single quotes, "
+            f"e.g. \"'{lowered}'\" (without them it names a host)"
+        )
     if (
         lowered in KEYWORDS
         or lowered in UNSAFE_KEYWORDS
@@ -630,7 +637,9 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
             framed_by_others = True
 
     def policies(
-        https: bool, enforced: Mapping[str, Sequence[str]], trial: Mapping[str, Sequence[str]] | None
+        https: bool,
+        enforced: Mapping[str, Sequence[str]],
+        trial: Mapping[str, Sequence[str]] | None,
     ) -> list[tuple[str, str]]:
         sent = [("Content-Security-Policy", csp_value(enforced, https, reports_to))]
         if trial is not None:

@@ -10,7 +10,8 @@ a 4xx and nothing else, and never a 500, whatever the body holds.
 """
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import IO, Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
 
@@ -52,7 +53,9 @@ def cut(value: Any) -> str | None:
     return value if len(value) <= MAX_VALUE_CHARS else value[:MAX_VALUE_CHARS] + "…"
 
 
-def fields(body: dict[str, Any], names: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+def fields(
+    body: Mapping[str, Any], names: Mapping[str, tuple[str, ...]]
+) -> dict[str, Any]:
     return {
         ours: cut(next((body[k] for k in theirs if k in body), None))
         for ours, theirs in names.items()
@@ -83,13 +86,35 @@ def violations(payload: Any) -> list[dict[str, Any]] | None:
     ]
 
 
+def read_at_most(stream: IO[bytes], limit: int) -> bytes | None:
+    """The whole body if it is at most ``limit`` bytes, else None (reading
+    no more than one byte past it)."""
+    chunks = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return None if size > limit else b"".join(chunks)
+
+
 def receive() -> Response:
     """One report POST: 204 when it was a report, a 4xx otherwise."""
     if request.mimetype not in REPORT_TYPES:
         abort(415)
-    request.max_content_length = MAX_REPORT_BYTES
+    # A Content-Length past the limit is refused before a byte is read. A
+    # chunked body (which the server has terminated) is read one byte past
+    # it at most: Werkzeug stops there, and so do we.
+    if (request.content_length or 0) > MAX_REPORT_BYTES:
+        abort(413)
+    request.max_content_length = MAX_REPORT_BYTES + 1
+    body = read_at_most(request.stream, MAX_REPORT_BYTES)
+    if body is None:
+        abort(413)
     try:
-        payload = json.loads(request.get_data(cache=False))
+        payload = json.loads(body)
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
         abort(400)
     found = violations(payload)
@@ -101,6 +126,9 @@ def receive() -> Response:
         line = {"event": "csp-violation", **violation, "user_agent": user_agent}
         logger.warning("%s", json.dumps(line))
     if len(found) > MAX_LOGGED:
-        skipped = {"event": "csp-violations-not-logged", "count": len(found) - MAX_LOGGED}
+        skipped = {
+            "event": "csp-violations-not-logged",
+            "count": len(found) - MAX_LOGGED,
+        }
         logger.warning("%s", json.dumps(skipped))
     return Response(status=204)
