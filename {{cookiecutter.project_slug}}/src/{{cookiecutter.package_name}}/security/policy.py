@@ -45,6 +45,11 @@ NONCE_SLOT = "\n"
 # one the policy has, or the nonce'd element is blocked by the nearer one.
 NONCE_DIRECTIVES = ("script-src", "script-src-elem", "style-src", "style-src-elem")
 SCRIPT_DIRECTIVES = ("script-src", "script-src-elem")
+REPORT_SAMPLE_DIRECTIVES = (
+    *NONCE_DIRECTIVES,
+    "script-src-attr",
+    "style-src-attr",
+)
 
 # Denied unless PERMISSIONS_ALLOW says otherwise: the OWASP Secure Headers
 # Project's list, less web-share, which Chromium reports as unrecognized.
@@ -556,11 +561,25 @@ def report_only_policy(config: Mapping[str, Any]) -> dict[str, list[str]] | None
         csp[directive] = list(sources)
     if not csp:
         return None
-    for directive in ("script-src", "style-src"):
-        if directive not in csp and "default-src" in csp:
-            csp[directive] = list(csp["default-src"])
+    return with_report_sample(csp)
+
+
+def with_report_sample(csp: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``csp`` with 'report-sample' in every script and style directive, so a
+    report shows the first characters of the blocked code.
+
+    script-src and style-src are spelt out first, from default-src, when the
+    policy leaves them to it; after every extension, so that a source added
+    to default-src still reaches scripts and styles, as it did through the
+    fallback. They come right after default-src.
+    """
+    if "default-src" in csp:
+        for directive in ("script-src", "style-src"):
+            csp.setdefault(directive, list(csp["default-src"]))
+    for directive in REPORT_SAMPLE_DIRECTIVES:
         add_source(csp.get(directive), "'report-sample'")
-    return csp
+    first = [d for d in ("default-src", "script-src", "style-src") if d in csp]
+    return {d: csp[d] for d in first} | {d: v for d, v in csp.items() if d not in first}
 
 
 def add_source(sources: list[str] | None, source: str) -> None:
@@ -600,11 +619,8 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
     trial = report_only_policy(config)
     strict_dynamic = yes_no(config, "CSP_STRICT_DYNAMIC", default=False)
 
-    # 'report-sample': a report shows the first characters of the blocked code.
     csp: dict[str, list[str]] = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'report-sample'"],
-        "style-src": ["'self'", "'report-sample'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
@@ -635,6 +651,7 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
                 if origin not in ancestors:
                     ancestors.append(origin)
             framed_by_others = True
+    csp = with_report_sample(csp)
 
     def policies(
         https: bool,
