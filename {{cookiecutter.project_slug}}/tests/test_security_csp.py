@@ -22,7 +22,7 @@ SECRET = {"TESTING": True, "SECRET_KEY": "test-only-secret"}
 HTTPS = "https://localhost"
 HTTP = "http://localhost"
 RECEIVER = "/_security/csp-report"
-# The Jinja expression a page writes, spelt so that cookiecutter leaves it alone.
+# The Jinja expression a page writes, in pieces: this file was rendered once itself.
 NONCE_EXPRESSION = "{" + "{ csp_nonce() }" + "}"
 NONCE_PAGE = (
     '<style nonce="NONCE">p { color: teal; }</style>'
