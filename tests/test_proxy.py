@@ -331,6 +331,10 @@ def test_every_response_through_the_proxy_carries_each_header_once(project, prox
         assert not repeated, (path, repeated)
         sent = {name.lower(): any_nonce(value) for name, value in headers}
         for name, value in own[f"https {path}"]["headers"]:
+            if (
+                name.lower() == "date"
+            ):  # a static file's own (make_conditional); a second later
+                continue
             assert sent.get(name.lower()) == any_nonce(value), (path, name)
         assert sent["strict-transport-security"] == HSTS, path
         for name, value in SAME_FOR_EVERY_ANSWER.items():
