@@ -9,7 +9,7 @@ per request.
 """
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -286,6 +286,32 @@ def source_weakness(directive: str, source: str) -> str | None:
     return None
 
 
+def named_lists(
+    setting: object, where: str, known: Collection[str], example: str
+) -> list[tuple[str, list[str]]]:
+    """A setting that maps names it knows to lists of text, or a one-line refusal."""
+    if not isinstance(setting, Mapping):
+        raise PolicyError(
+            f"{where} must map names to lists, e.g. {example}, got {setting!r}"
+        )
+    entries = []
+    for name, items in setting.items():
+        if name not in known:
+            raise PolicyError(
+                f"{where}: {name!r} is not one it can extend; one of {', '.join(known)}"
+            )
+        if (
+            isinstance(items, str)
+            or not isinstance(items, Sequence)
+            or not all(isinstance(item, str) for item in items)
+        ):
+            raise PolicyError(
+                f"{where}[{name!r}] must be a list of text, e.g. {example}, got {items!r}"
+            )
+        entries.append((name, list(items)))
+    return entries
+
+
 def extend_csp(
     csp: dict[str, list[str]],
     additions: Mapping[str, Sequence[str]],
@@ -293,28 +319,10 @@ def extend_csp(
     floor: Floor,
 ) -> None:
     """Add ``additions`` to ``csp`` in place, each checked against the floor."""
-    if not isinstance(additions, Mapping):
-        raise PolicyError(
-            f"{where} must map CSP directives to lists of sources, e.g. {CSP_EXAMPLE}, got {additions!r}"
-        )
+    entries = named_lists(additions, where, FALLBACKS, CSP_EXAMPLE)
     # Nearer-the-root directives first, so a child starts from its extended parent.
-    for directive in sorted(additions, key=lambda d: len(FALLBACKS.get(d, ()))):
-        sources = additions[directive]
-        if directive not in FALLBACKS:
-            raise PolicyError(
-                f"{where}: {directive!r} is not a directive it can extend; one of "
-                f"{', '.join(FALLBACKS)}"
-            )
-        if isinstance(sources, str) or not isinstance(sources, Sequence):
-            raise PolicyError(
-                f"{where}[{directive!r}] must be a list of sources, e.g. "
-                f'["https://cdn.example.com"], got {sources!r}'
-            )
+    for directive, sources in sorted(entries, key=lambda e: len(FALLBACKS[e[0]])):
         for source in sources:
-            if not isinstance(source, str):
-                raise PolicyError(
-                    f"{where}[{directive!r}] holds {source!r}, which is not text"
-                )
             check_csp_source(directive, source, where, floor)
         current = csp.get(directive)
         if current is None:
@@ -360,23 +368,10 @@ def allow_permissions(
     where: str,
     floor: Floor,
 ) -> None:
-    if not isinstance(additions, Mapping):
-        raise PolicyError(
-            f"{where} must map features to allowlists, e.g. {FEATURE_EXAMPLE}, got {additions!r}"
-        )
-    for feature, allowlist in additions.items():
-        if feature not in PERMISSIONS_BASELINE:
-            raise PolicyError(
-                f"{where}: {feature!r} is not a feature of the baseline; one of "
-                f"{', '.join(PERMISSIONS_BASELINE)}"
-            )
-        if isinstance(allowlist, str) or not isinstance(allowlist, Sequence):
-            raise PolicyError(
-                f"{where}[{feature!r}] must be a list such as "
-                f'["self", "https://maps.example.com"], got {allowlist!r}'
-            )
+    entries = named_lists(additions, where, PERMISSIONS_BASELINE, FEATURE_EXAMPLE)
+    for feature, allowlist in entries:
         for item in allowlist:
-            if item == "self" or (isinstance(item, str) and HTTPS_ORIGIN.match(item)):
+            if item == "self" or HTTPS_ORIGIN.match(item):
                 pass
             elif item == "*":
                 floor.allow(
@@ -384,7 +379,7 @@ def allow_permissions(
                     f"{where}: {feature} *",
                     "* grants the feature to every origin",
                 )
-            elif isinstance(item, str) and item.lower().startswith("http://"):
+            elif item.lower().startswith("http://"):
                 floor.allow(
                     f"PERMISSIONS_ALLOW {feature} {item}",
                     f"{where}: {feature} {item}",
