@@ -8,13 +8,13 @@ on its first request at the latest), so the hook only adds what a view has
 not set itself. A header a view sets on its own response always wins.
 """
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from flask import Flask, Response, request
-from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .policy import NO_STORE, Extension, Policy, PolicyError, build, whole_number
@@ -63,7 +63,10 @@ class Prepared:
     http: HeaderList = field(init=False)
 
     def __post_init__(self) -> None:
-        Headers(self.policy.https)  # a bad value fails at start-up, not per request
+        # Werkzeug would refuse a bad value on every response; refuse it here, once.
+        for name, value in self.policy.https + self.policy.http:
+            if not (value.isascii() and value.isprintable()):
+                raise PolicyError(f"{name} would carry {value!r}: not printable ASCII")
         self.https = [(n, n.lower(), v) for n, v in self.policy.https]
         self.http = [(n, n.lower(), v) for n, v in self.policy.http]
 
@@ -79,6 +82,8 @@ class State:
 
 def prepare_view(app: Flask, endpoint: str | None, default: Prepared) -> Prepared:
     view = app.view_functions.get(endpoint) if endpoint else None
+    if view is not None:  # under other decorators (functools.wraps) too
+        view = inspect.unwrap(view, stop=lambda f: f in OVERRIDES)
     extension = OVERRIDES.get(view) if view is not None else None
     if extension is None:
         return default

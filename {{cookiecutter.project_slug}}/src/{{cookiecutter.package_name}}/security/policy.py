@@ -9,13 +9,19 @@ per request.
 """
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import click
 
-class PolicyError(ValueError):
-    """A setting that cannot be read or would weaken the floor; one line for a person."""
+
+class PolicyError(click.ClickException, ValueError):
+    """A setting that cannot be read or would weaken the floor; one line for a person.
+
+    A click error, so ``flask run`` and ``flask security ...`` print just that
+    line (gunicorn.conf.py does the same at start-up).
+    """
 
 
 # The answers this service was baked with. Settings may be stronger; anything
@@ -89,10 +95,13 @@ FALLBACKS: dict[str, tuple[str, ...]] = {
     "form-action": (),
     "frame-ancestors": (),
 }
-# Directives whose sources can run code: no inline code, eval or whole schemes.
+# Directives whose sources can run code (frames run their own): no inline
+# code, eval or whole schemes.
 RUNS_CODE = frozenset(
     {
         "default-src",
+        "frame-src",
+        "fenced-frame-src",
         "script-src",
         "script-src-elem",
         "script-src-attr",
@@ -110,16 +119,19 @@ UNSAFE_KEYWORDS = frozenset(
 )
 HASH = re.compile(r"'sha(256|384|512)-[A-Za-z0-9+/_-]+={0,2}'\Z", re.IGNORECASE)
 NONCE = re.compile(r"'nonce-[A-Za-z0-9+/_-]+={0,2}'\Z", re.IGNORECASE)
-SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:\Z", re.IGNORECASE)
+# ASCII only: IGNORECASE alone would let [a-z] match the Kelvin sign.
+SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:\Z", re.IGNORECASE | re.ASCII)
 HOST = re.compile(
     r"(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?"
     r"(?P<host>\*|(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)"
-    r"(?P<port>:(?:[0-9]{1,5}|\*))?(?P<path>/[^\s;,']*)?\Z",
-    re.IGNORECASE,
+    r"(?P<port>:(?:[0-9]{1,5}|\*))?(?P<path>/[!-&(-+\--:<-~]*)?\Z",
+    re.IGNORECASE | re.ASCII,
 )
 HTTPS_ORIGIN = re.compile(
-    r"https://(?:[a-z0-9-]+\.)*[a-z0-9-]+(?::[0-9]{1,5})?\Z", re.IGNORECASE
+    r"https://(?:[a-z0-9-]+\.)*[a-z0-9-]+(?::[0-9]{1,5})?\Z", re.IGNORECASE | re.ASCII
 )
+# Whole schemes a non-code directive may take: they name no other origin.
+LOCAL_SCHEMES = frozenset({"data:", "blob:", "mediastream:"})
 FEATURE_EXAMPLE = '{"camera": ["self"]}'
 CSP_EXAMPLE = '{"img-src": ["https://cdn.example.com"]}'
 EXCEPTION_EXAMPLE = '{"script-src \'unsafe-eval\'": "legacy chart library, SEC-4242"}'
@@ -223,7 +235,7 @@ def hsts_value(config: Mapping[str, Any], floor: Floor) -> str | None:
 
 def frame_policy(config: Mapping[str, Any], floor: Floor) -> str:
     policy = config["FRAME_POLICY"]
-    if policy not in FRAME_ANCESTORS:
+    if not isinstance(policy, str) or policy not in FRAME_ANCESTORS:
         raise PolicyError(
             f"FRAME_POLICY must be one of {sorted(FRAME_ANCESTORS)}, got {policy!r}"
         )
@@ -269,6 +281,8 @@ def source_weakness(directive: str, source: str) -> str | None:
             return "plain http is mixed content"
         if directive in RUNS_CODE:
             return f"it allows code from any {lowered} URL"
+        if lowered not in LOCAL_SCHEMES:
+            return f"{lowered} allows every origin, as * does"
         return None
     host = HOST.match(source)
     if host is None or lowered == "'none'":
@@ -278,6 +292,8 @@ def source_weakness(directive: str, source: str) -> str | None:
         )
     if host["host"] == "*":
         return "* allows every origin"
+    if host["host"].startswith("*."):
+        return "a wildcard host allows every subdomain, including ones others control"
     scheme = (host["scheme"] or "").lower()
     if scheme in ("http", "ws"):
         return "plain http is mixed content"
@@ -328,11 +344,16 @@ def extend_csp(
         if current is None:
             inherited = next((csp[d] for d in FALLBACKS[directive] if d in csp), [])
             current = csp[directive] = list(inherited)
-        for source in sources:
-            if "'none'" in current:
-                current.remove("'none'")
-            if source not in current:
-                current.append(source)
+        add_sources(current, sources)
+
+
+def add_sources(current: list[str], sources: Sequence[str]) -> None:
+    """Each source once; a directive that allowed nothing ('none') now allows them."""
+    for source in sources:
+        if "'none'" in current:
+            current.remove("'none'")
+        if source not in current:
+            current.append(source)
 
 
 def check_csp_source(directive: str, source: str, where: str, floor: Floor) -> None:
@@ -354,7 +375,11 @@ def check_frame_ancestors(origins: Sequence[str], where: str, floor: Floor) -> N
             f'["https://partner.example.com"], got {origins!r}'
         )
     for origin in origins:
-        if not isinstance(origin, str) or not HTTPS_ORIGIN.match(origin):
+        if not isinstance(origin, str) or not HOST.match(origin):
+            raise PolicyError(
+                f"{where}: {origin!r} is not an origin, e.g. https://partner.example.com"
+            )
+        if not HTTPS_ORIGIN.match(origin):
             floor.allow(
                 f"frame-ancestors {origin}",
                 f"{where}: frame_ancestors {origin}",
@@ -379,7 +404,7 @@ def allow_permissions(
                     f"{where}: {feature} *",
                     "* grants the feature to every origin",
                 )
-            elif item.lower().startswith("http://"):
+            elif item.lower().startswith("http://") and HOST.match(item):
                 floor.allow(
                     f"PERMISSIONS_ALLOW {feature} {item}",
                     f"{where}: {feature} {item}",
@@ -443,12 +468,7 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
             check_frame_ancestors(
                 view.frame_ancestors, f"{view.where} frame_ancestors", floor
             )
-            ancestors = csp["frame-ancestors"]
-            for origin in view.frame_ancestors:
-                if "'none'" in ancestors:
-                    ancestors.remove("'none'")
-                if origin not in ancestors:
-                    ancestors.append(origin)
+            add_sources(csp["frame-ancestors"], view.frame_ancestors)
             framed_by_others = True
 
     def headers(https: bool) -> list[tuple[str, str]]:
@@ -471,7 +491,3 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
         return sent
 
     return Policy(headers(https=True), headers(https=False), floor.used)
-
-
-def stale_exceptions(config: Mapping[str, Any], used: Iterable[str]) -> list[str]:
-    return sorted(set(read_exceptions(config)) - set(used))
