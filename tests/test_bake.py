@@ -2,9 +2,11 @@
 
 from pathlib import Path
 
+import pytest
+
 from testkit import TEMPLATE
-from testkit.bake import baked_pytest, live_headers
-from testkit.commands import python
+from testkit.bake import bake_pythonpath, baked_pytest, live_headers
+from testkit.commands import clean_env, python
 
 BAKED_FILES = {
     ".dockerignore",
@@ -101,3 +103,29 @@ def test_baked_tests_catch_a_clobbering_hook(baked_defaults):
 def test_baked_suite_passes_exploring_every_property_thoroughly(baked_defaults):
     result = baked_pytest(baked_defaults, thorough=True)
     assert " passed" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["security", "show"], ["run", "--port", "0"]])
+def test_flask_commands_stop_in_one_line_on_a_policy_below_the_floor(
+    baked_defaults, command
+):
+    result = python(
+        "-m",
+        "flask",
+        "--app",
+        "example_service",
+        *command,
+        cwd=baked_defaults,
+        check=False,
+        timeout=60,
+        env=clean_env(
+            **bake_pythonpath(baked_defaults),
+            FLASK_SECRET_KEY="test-only-secret",  # noqa: S106
+            FLASK_CSP_EXTEND='{"script-src": ["*"]}',
+        ),
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: CSP_EXTEND: script-src * is refused: * allows every origin; to allow "
+        'it anyway, add SECURITY_EXCEPTIONS["script-src *"] = "<the reason>"'
+    ]

@@ -139,7 +139,7 @@ def gunicorn_under(project: Path, env: dict[str, str]) -> dict:
     script = (
         "import json, runpy; s = runpy.run_path('gunicorn.conf.py'); "
         "print(json.dumps({k: s[k] for k in "
-        "('bind', 'worker_tmp_dir', 'forwarded_allow_ips', 'trusted_proxy_hops')}))"
+        "('bind', 'worker_tmp_dir', 'forwarded_allow_ips')}))"
     )
     return json.loads(python("-c", script, cwd=project, env=clean_env(**env)).stdout)
 
@@ -168,8 +168,8 @@ def test_gunicorn_under_the_manifest_trusts_the_ingress_and_writes_only_memory(
 ):
     env = literal_env(container)
     settings = gunicorn_under(project, env)
-    assert settings["trusted_proxy_hops"] == 1
-    assert settings["forwarded_allow_ips"] == "*"
+    assert env["FLASK_TRUSTED_PROXY_HOPS"] == "1"  # the app's ProxyFix
+    assert settings["forwarded_allow_ips"] == ""  # gunicorn leaves it to the app
     # The root filesystem is read-only: gunicorn writes heartbeats to /dev/shm
     # and its control socket to XDG_RUNTIME_DIR, an in-memory emptyDir.
     assert settings["worker_tmp_dir"] == "/dev/shm"  # noqa: S108

@@ -4,7 +4,6 @@ Run with ``gunicorn --config gunicorn.conf.py``.
 """
 
 import contextlib
-import json
 import math
 import os
 import socket
@@ -111,7 +110,7 @@ def on_starting(server: object) -> None:
 
     try:
         create_app()
-    except (PolicyError, RuntimeError) as error:
+    except PolicyError as error:
         raise SystemExit(f"error: {error}") from None
 
 
@@ -121,9 +120,9 @@ def on_starting(server: object) -> None:
 IN_MEMORY = "/dev/shm"  # noqa: S108
 worker_tmp_dir = IN_MEMORY if os.path.isdir(IN_MEMORY) else None
 
-# One knob decides whom to trust: the app's TRUSTED_PROXY_HOPS (ProxyFix).
-# With no proxy, gunicorn must not believe X-Forwarded-* either, not even from
-# localhost (its default); with one, the proxy is the only way in, so gunicorn
-# takes its headers too and its logs agree with the app.
-trusted_proxy_hops = json.loads(os.environ.get("FLASK_TRUSTED_PROXY_HOPS", "0"))
-forwarded_allow_ips = "*" if trusted_proxy_hops else ""
+# One knob decides whom to trust: the app's TRUSTED_PROXY_HOPS (ProxyFix), which
+# counts the hops. gunicorn believes no X-Forwarded-* at all, not even from
+# localhost (its default): it would add nothing to ProxyFix, and a client's own
+# X-Forwarded-Ssl passed through a proxy could make it answer 400 without the
+# security headers.
+forwarded_allow_ips = ""

@@ -89,6 +89,7 @@ BAKED_SETTINGS = {
     "TRUSTED_PROXY_HOPS": 0,
 }
 HTTPS = "https://localhost"
+OTHER_FRAME_POLICY = "{{ "SAMEORIGIN" if cookiecutter.frame_policy == "DENY" else "DENY" }}"
 
 
 def assert_baseline(response, *, https=False):
@@ -232,13 +233,13 @@ def test_a_views_own_header_wins(pinned):
     @pinned.get("/embeddable")
     def embeddable():
         return "framed", {
-            "X-Frame-Options": "SAMEORIGIN",
+            "X-Frame-Options": OTHER_FRAME_POLICY,
             "Content-Security-Policy": "frame-ancestors 'self'",
             "x-content-type-options": "custom",
         }
 
     response = pinned.test_client().get("/embeddable")
-    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers.getlist("X-Frame-Options") == [OTHER_FRAME_POLICY]
     assert response.headers.getlist("Content-Security-Policy") == [
         "frame-ancestors 'self'"
     ]
@@ -312,6 +313,8 @@ FIXED = [
 ]
 RUNS_CODE = [
     "default-src",
+    "frame-src",
+    "fenced-frame-src",
     "script-src",
     "script-src-elem",
     "script-src-attr",
@@ -323,6 +326,7 @@ RUNS_CODE = [
     "object-src",
 ]
 UNSAFE = ["'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "'wasm-unsafe-eval'"]
+LOCAL_SCHEMES = ["data:", "blob:", "mediastream:"]
 FRAME_ANCESTORS = {"SAMEORIGIN": "'self'", "DENY": "'none'"}
 {%- if cookiecutter.frame_policy == "DENY" %}
 AT_LEAST_AS_STRICT = ["DENY"]
@@ -370,7 +374,9 @@ def assert_floor(response, *, https: bool, exceptions) -> None:
         for source in sources:
             weak = (
                 source == "*"
+                or "*." in source  # a wildcard host
                 or source.lower().startswith(("http:", "ws:"))
+                or (source.endswith(":") and source.lower() not in LOCAL_SCHEMES)
                 or (directive == "object-src" and source != "'none'")
                 or (
                     directive in RUNS_CODE
@@ -519,7 +525,7 @@ def test_debug_is_off_by_default():
 
 def test_secret_key_is_required_outside_tests(monkeypatch):
     monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
-    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
+    with pytest.raises(security.PolicyError, match="FLASK_SECRET_KEY"):
         create_app()
 
 

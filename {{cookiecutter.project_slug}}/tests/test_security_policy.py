@@ -1,5 +1,6 @@
 """Teams extend the policy in settings and per view; the floor refuses the rest."""
 
+import functools
 import json
 import logging
 import string
@@ -165,6 +166,12 @@ FLOOR = {
     "wildcard-script": csp("script-src", "*"),
     "wildcard-img": csp("img-src", "*"),
     "https-scheme-script": csp("script-src", "https:"),
+    "https-scheme-connect": csp("connect-src", "https:"),
+    "https-scheme-form": csp("form-action", "https:"),
+    "wildcard-host-script": csp("script-src", "https://*.example.com"),
+    "wildcard-suffix-img": csp("img-src", "https://*.com"),
+    "data-scheme-frame": csp("frame-src", "data:"),
+    "javascript-scheme-frame": csp("fenced-frame-src", "javascript:"),
     "data-scheme-style": csp("style-src-elem", "data:"),
     "blob-scheme-worker": csp("worker-src", "blob:"),
     "data-scheme-default": csp("default-src", "data:"),
@@ -237,6 +244,12 @@ def test_an_exception_nothing_uses_is_refused_as_stale():
             "not a source",
         ),
         ({"CSP_EXTEND": {"img-src": ["'none'"]}}, "not a source"),
+        (
+            {"CSP_EXTEND": {"img-src": ["https://cdn.example.com/\u20ac"]}},
+            "not a source",
+        ),
+        ({"CSP_EXTEND": {"img-src": ["https://\u212a.example.com"]}}, "not a source"),
+        ({"FRAME_POLICY": ["DENY"]}, "FRAME_POLICY"),
         ({"CSP_EXTEND": ["img-src"]}, "must map"),
         ({"PERMISSIONS_ALLOW": {"camrea": ["self"]}}, "camrea"),
         ({"PERMISSIONS_ALLOW": {"camera": ["everyone"]}}, "everyone"),
@@ -439,12 +452,13 @@ NEVER_IN_CODE = {
 }
 SAFE = [
     "'self'", "'strict-dynamic'", "'report-sample'", "'sha256-AbC+/de='", "data:",
-    "https://cdn.example.com", "wss://live.example.com", "https://*.example.com:443/p/",
+    "https://cdn.example.com", "wss://live.example.com", "https://cdn.example.com:443/p/",
 ]  # fmt: skip
 RISKY = [
     "'unsafe-inline'", "'UNSAFE-EVAL'", "'unsafe-hashes'", "'wasm-unsafe-eval'",
     "'nonce-abc123'", "*", "https:", "HTTP:", "blob:", "http://cdn.example.com",
-    "cdn.example.com", "ws://live.example.com", "https://*",
+    "cdn.example.com", "ws://live.example.com", "https://*", "https://*.com",
+    "wss:", "javascript:", "https://cdn.example.com/\u20ac", "https://\u212a.example.com",
 ]  # fmt: skip
 NOT_SOURCES = ["", "'", "'none'", "a b", "a;b", "https://x.example.com;script-src *"]
 ORIGINS = st.builds(
@@ -492,10 +506,47 @@ def test_any_csp_extend_is_refused_or_keeps_the_floor(extend):
     for directive, sources in csp.items():
         for source in sources:
             assert source != "*"
+            assert "*." not in source
             assert not source.lower().startswith(("http:", "ws:"))
+            assert not source.endswith(":") or source.lower() in ("data:", "blob:")
             if directive in CODE_DIRECTIVES:
                 assert source.lower() not in NEVER_IN_CODE
                 assert not source.endswith(":")
     for directive, sources in extend.items():
         for source in sources:
             assert csp[directive].count(source) == 1
+
+
+def test_local_schemes_may_be_added_where_no_code_runs():
+    app = make_app(CSP_EXTEND={"img-src": ["data:"], "media-src": ["blob:"]})
+    csp = csp_directives(sent(app)["Content-Security-Policy"])
+    assert csp["img-src"] == ["'self'", "data:"]
+    assert csp["media-src"] == ["'self'", "blob:"]
+
+
+def test_an_exception_cannot_carry_text_that_is_not_an_origin():
+    smuggled = "http://partner.example.com; script-src *"
+    app = unchecked_app(SECURITY_EXCEPTIONS={f"frame-ancestors {smuggled}": "sneaky"})
+    app.add_url_rule(
+        "/p", view_func=security.override(frame_ancestors=[smuggled])(lambda: "p")
+    )
+    with pytest.raises(security.PolicyError, match="is not an origin"):
+        security.init_app(app)
+
+
+def test_an_override_under_another_decorator_still_applies():
+    def logged(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    app = unchecked_app()
+    app.add_url_rule(
+        "/p",
+        "p",
+        logged(security.override(permissions_allow={"camera": ["self"]})(lambda: "p")),
+    )
+    security.init_app(app)
+    assert "camera=(self)" in sent(app, "/p")["Permissions-Policy"].split(", ")

@@ -21,7 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config is not None:
         app.config.from_mapping(config)
     if not app.config["SECRET_KEY"] and not app.testing:
-        raise RuntimeError(
+        raise security.PolicyError(
             "FLASK_SECRET_KEY is not set: export a long random value, e.g. from "
             "python3 -c 'import secrets; print(secrets.token_hex(32))'"
         )

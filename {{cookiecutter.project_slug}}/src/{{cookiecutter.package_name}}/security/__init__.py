@@ -11,13 +11,13 @@ not set itself. A header a view sets on its own response always wins.
 it); ``reports`` is the receiver that violation reports are sent to.
 """
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from flask import Flask, Response, request
-from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .nonce import csp_nonce
@@ -81,14 +81,14 @@ class Prepared:
 
     def __post_init__(self) -> None:
         policy = self.policy
-        # A bad value fails at start-up, not per request.
-        Headers(policy.https + policy.http)
-        Headers(
-            [
-                (n, v.replace(NONCE_SLOT, "x"))
-                for n, v in policy.nonce_https + policy.nonce_http
-            ]
-        )
+        nonce_variants = [
+            (n, v.replace(NONCE_SLOT, "x"))
+            for n, v in policy.nonce_https + policy.nonce_http
+        ]
+        # Werkzeug would refuse a bad value on every response; refuse it here, once.
+        for name, value in policy.https + policy.http + nonce_variants:
+            if not (value.isascii() and value.isprintable()):
+                raise PolicyError(f"{name} would carry {value!r}: not printable ASCII")
         self.https = [(n, n.lower(), v) for n, v in policy.https]
         self.http = [(n, n.lower(), v) for n, v in policy.http]
         self.nonce_https = [(n, n.lower(), v) for n, v in policy.nonce_https]
@@ -108,6 +108,8 @@ class State:
 
 def prepare_view(app: Flask, endpoint: str | None, default: Prepared) -> Prepared:
     view = app.view_functions.get(endpoint) if endpoint else None
+    if view is not None:  # under other decorators (functools.wraps) too
+        view = inspect.unwrap(view, stop=lambda f: f in OVERRIDES)
     extension = OVERRIDES.get(view) if view is not None else None
     if extension is None:
         return default

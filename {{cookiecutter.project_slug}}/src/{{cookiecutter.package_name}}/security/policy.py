@@ -10,13 +10,19 @@ per app (or once per overridden view), never per request.
 """
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import click
 
-class PolicyError(ValueError):
-    """A setting that cannot be read or would weaken the floor; one line for a person."""
+
+class PolicyError(click.ClickException, ValueError):
+    """A setting that cannot be read or would weaken the floor; one line for a person.
+
+    A click error, so ``flask run`` and ``flask security ...`` print just that
+    line (gunicorn.conf.py does the same at start-up).
+    """
 
 
 # The answers this service was baked with. Settings may be stronger; anything
@@ -38,8 +44,8 @@ DEFAULT_REPORT_URI = "/_security/csp-report"
 # The Reporting API group that report-to names and Reporting-Endpoints defines.
 REPORT_GROUP = "csp"
 # Marks where a response's nonce goes in the precomputed nonce variant of a
-# policy. A newline can never be part of a header value (Werkzeug refuses
-# one, and every value here is checked at start-up), so the mark is unique.
+# policy. A newline can never be part of a header value (every value is
+# checked to be printable ASCII at start-up), so the mark is unique.
 NONCE_SLOT = "\n"
 # Directives that govern <script> and <style> elements: a nonce must be in each
 # one the policy has, or the nonce'd element is blocked by the nearer one.
@@ -109,10 +115,13 @@ FALLBACKS: dict[str, tuple[str, ...]] = {
     "form-action": (),
     "frame-ancestors": (),
 }
-# Directives whose sources can run code: no inline code, eval or whole schemes.
+# Directives whose sources can run code (frames run their own): no inline
+# code, eval or whole schemes.
 RUNS_CODE = frozenset(
     {
         "default-src",
+        "frame-src",
+        "fenced-frame-src",
         "script-src",
         "script-src-elem",
         "script-src-attr",
@@ -130,20 +139,23 @@ UNSAFE_KEYWORDS = frozenset(
 )
 HASH = re.compile(r"'sha(256|384|512)-[A-Za-z0-9+/_-]+={0,2}'\Z", re.IGNORECASE)
 NONCE = re.compile(r"'nonce-[A-Za-z0-9+/_-]+={0,2}'\Z", re.IGNORECASE)
-SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:\Z", re.IGNORECASE)
+# ASCII only: IGNORECASE alone would let [a-z] match the Kelvin sign.
+SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:\Z", re.IGNORECASE | re.ASCII)
 HOST = re.compile(
     r"(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?"
     r"(?P<host>\*|(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)"
-    r"(?P<port>:(?:[0-9]{1,5}|\*))?(?P<path>/[^\s;,']*)?\Z",
-    re.IGNORECASE,
+    r"(?P<port>:(?:[0-9]{1,5}|\*))?(?P<path>/[!-&(-+\--:<-~]*)?\Z",
+    re.IGNORECASE | re.ASCII,
 )
 HTTPS_ORIGIN = re.compile(
-    r"https://(?:[a-z0-9-]+\.)*[a-z0-9-]+(?::[0-9]{1,5})?\Z", re.IGNORECASE
+    r"https://(?:[a-z0-9-]+\.)*[a-z0-9-]+(?::[0-9]{1,5})?\Z", re.IGNORECASE | re.ASCII
 )
+# Whole schemes a non-code directive may take: they name no other origin.
+LOCAL_SCHEMES = frozenset({"data:", "blob:", "mediastream:"})
 REPORT_PATH = re.compile(r"/(?!/)[A-Za-z0-9._~%/+-]*\Z")  # "//host" is another host
 REPORT_URL = re.compile(
     r"https://(?:[a-z0-9-]+\.)*[a-z0-9-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%/+-]*)?\Z",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
 # What CSP_REPORT_ONLY may hold: the fetch and navigation directives above,
 # and Trusted Types, which a team will want to trial before enforcing.
@@ -265,7 +277,7 @@ def hsts_value(config: Mapping[str, Any], floor: Floor) -> str | None:
 
 def frame_policy(config: Mapping[str, Any], floor: Floor) -> str:
     policy = config["FRAME_POLICY"]
-    if policy not in FRAME_ANCESTORS:
+    if not isinstance(policy, str) or policy not in FRAME_ANCESTORS:
         raise PolicyError(
             f"FRAME_POLICY must be one of {sorted(FRAME_ANCESTORS)}, got {policy!r}"
         )
@@ -311,6 +323,8 @@ def source_weakness(directive: str, source: str) -> str | None:
             return "plain http is mixed content"
         if directive in RUNS_CODE:
             return f"it allows code from any {lowered} URL"
+        if lowered not in LOCAL_SCHEMES:
+            return f"{lowered} allows every origin, as * does"
         return None
     host = HOST.match(source)
     if host is None or lowered == "'none'":
@@ -320,12 +334,40 @@ def source_weakness(directive: str, source: str) -> str | None:
         )
     if host["host"] == "*":
         return "* allows every origin"
+    if host["host"].startswith("*."):
+        return "a wildcard host allows every subdomain, including ones others control"
     scheme = (host["scheme"] or "").lower()
     if scheme in ("http", "ws"):
         return "plain http is mixed content"
     if scheme not in ("https", "wss"):
         return "only https:// and wss:// origins can be added (a bare host matches http too)"
     return None
+
+
+def named_lists(
+    setting: object, where: str, known: Collection[str], example: str
+) -> list[tuple[str, list[str]]]:
+    """A setting that maps names it knows to lists of text, or a one-line refusal."""
+    if not isinstance(setting, Mapping):
+        raise PolicyError(
+            f"{where} must map names to lists, e.g. {example}, got {setting!r}"
+        )
+    entries = []
+    for name, items in setting.items():
+        if name not in known:
+            raise PolicyError(
+                f"{where}: {name!r} is not one it can extend; one of {', '.join(known)}"
+            )
+        if (
+            isinstance(items, str)
+            or not isinstance(items, Sequence)
+            or not all(isinstance(item, str) for item in items)
+        ):
+            raise PolicyError(
+                f"{where}[{name!r}] must be a list of text, e.g. {example}, got {items!r}"
+            )
+        entries.append((name, list(items)))
+    return entries
 
 
 def extend_csp(
@@ -335,38 +377,25 @@ def extend_csp(
     floor: Floor,
 ) -> None:
     """Add ``additions`` to ``csp`` in place, each checked against the floor."""
-    if not isinstance(additions, Mapping):
-        raise PolicyError(
-            f"{where} must map CSP directives to lists of sources, e.g. {CSP_EXAMPLE}, got {additions!r}"
-        )
+    entries = named_lists(additions, where, FALLBACKS, CSP_EXAMPLE)
     # Nearer-the-root directives first, so a child starts from its extended parent.
-    for directive in sorted(additions, key=lambda d: len(FALLBACKS.get(d, ()))):
-        sources = additions[directive]
-        if directive not in FALLBACKS:
-            raise PolicyError(
-                f"{where}: {directive!r} is not a directive it can extend; one of "
-                f"{', '.join(FALLBACKS)}"
-            )
-        if isinstance(sources, str) or not isinstance(sources, Sequence):
-            raise PolicyError(
-                f"{where}[{directive!r}] must be a list of sources, e.g. "
-                f'["https://cdn.example.com"], got {sources!r}'
-            )
+    for directive, sources in sorted(entries, key=lambda e: len(FALLBACKS[e[0]])):
         for source in sources:
-            if not isinstance(source, str):
-                raise PolicyError(
-                    f"{where}[{directive!r}] holds {source!r}, which is not text"
-                )
             check_csp_source(directive, source, where, floor)
         current = csp.get(directive)
         if current is None:
             inherited = next((csp[d] for d in FALLBACKS[directive] if d in csp), [])
             current = csp[directive] = list(inherited)
-        for source in sources:
-            if "'none'" in current:
-                current.remove("'none'")
-            if source not in current:
-                current.append(source)
+        add_sources(current, sources)
+
+
+def add_sources(current: list[str], sources: Sequence[str]) -> None:
+    """Each source once; a directive that allowed nothing ('none') now allows them."""
+    for source in sources:
+        if "'none'" in current:
+            current.remove("'none'")
+        if source not in current:
+            current.append(source)
 
 
 def check_csp_source(directive: str, source: str, where: str, floor: Floor) -> None:
@@ -388,7 +417,11 @@ def check_frame_ancestors(origins: Sequence[str], where: str, floor: Floor) -> N
             f'["https://partner.example.com"], got {origins!r}'
         )
     for origin in origins:
-        if not isinstance(origin, str) or not HTTPS_ORIGIN.match(origin):
+        if not isinstance(origin, str) or not HOST.match(origin):
+            raise PolicyError(
+                f"{where}: {origin!r} is not an origin, e.g. https://partner.example.com"
+            )
+        if not HTTPS_ORIGIN.match(origin):
             floor.allow(
                 f"frame-ancestors {origin}",
                 f"{where}: frame_ancestors {origin}",
@@ -402,23 +435,10 @@ def allow_permissions(
     where: str,
     floor: Floor,
 ) -> None:
-    if not isinstance(additions, Mapping):
-        raise PolicyError(
-            f"{where} must map features to allowlists, e.g. {FEATURE_EXAMPLE}, got {additions!r}"
-        )
-    for feature, allowlist in additions.items():
-        if feature not in PERMISSIONS_BASELINE:
-            raise PolicyError(
-                f"{where}: {feature!r} is not a feature of the baseline; one of "
-                f"{', '.join(PERMISSIONS_BASELINE)}"
-            )
-        if isinstance(allowlist, str) or not isinstance(allowlist, Sequence):
-            raise PolicyError(
-                f"{where}[{feature!r}] must be a list such as "
-                f'["self", "https://maps.example.com"], got {allowlist!r}'
-            )
+    entries = named_lists(additions, where, PERMISSIONS_BASELINE, FEATURE_EXAMPLE)
+    for feature, allowlist in entries:
         for item in allowlist:
-            if item == "self" or (isinstance(item, str) and HTTPS_ORIGIN.match(item)):
+            if item == "self" or HTTPS_ORIGIN.match(item):
                 pass
             elif item == "*":
                 floor.allow(
@@ -426,7 +446,7 @@ def allow_permissions(
                     f"{where}: {feature} *",
                     "* grants the feature to every origin",
                 )
-            elif isinstance(item, str) and item.lower().startswith("http://"):
+            elif item.lower().startswith("http://") and HOST.match(item):
                 floor.allow(
                     f"PERMISSIONS_ALLOW {feature} {item}",
                     f"{where}: {feature} {item}",
@@ -644,12 +664,7 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
             check_frame_ancestors(
                 view.frame_ancestors, f"{view.where} frame_ancestors", floor
             )
-            ancestors = csp["frame-ancestors"]
-            for origin in view.frame_ancestors:
-                if "'none'" in ancestors:
-                    ancestors.remove("'none'")
-                if origin not in ancestors:
-                    ancestors.append(origin)
+            add_sources(csp["frame-ancestors"], view.frame_ancestors)
             framed_by_others = True
     csp = with_report_sample(csp)
 
@@ -699,7 +714,3 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
         nonce_http=policies(False, nonce_csp, nonce_trial),
         report_uri=reports_to,
     )
-
-
-def stale_exceptions(config: Mapping[str, Any], used: Iterable[str]) -> list[str]:
-    return sorted(set(read_exceptions(config)) - set(used))
