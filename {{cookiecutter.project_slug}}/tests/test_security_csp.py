@@ -144,6 +144,17 @@ def test_every_response_gets_a_new_unguessable_nonce():
     assert len(seen) == 200
 
 
+def test_requests_that_share_an_app_context_never_share_a_nonce():
+    """One app context pushed around several requests shares flask.g; not the nonce."""
+    app = make_app()
+    with app.app_context():
+        client = app.test_client()
+        first, second = client.get("/template"), client.get("/template")
+    [first_nonce], [second_nonce] = nonces_in(first.text), nonces_in(second.text)
+    assert first_nonce != second_nonce
+    assert f"'nonce-{second_nonce}'" in second.headers["Content-Security-Policy"]
+
+
 def test_csp_nonce_needs_a_request():
     with make_app().app_context(), pytest.raises(RuntimeError, match="needs a request"):
         security.csp_nonce()

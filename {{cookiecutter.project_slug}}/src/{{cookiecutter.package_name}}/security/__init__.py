@@ -7,20 +7,21 @@ something different. All lists are built once per app (an overridden view's
 on its first request at the latest), so the hook only adds what a view has
 not set itself. A header a view sets on its own response always wins.
 
-``nonce`` gives pages ``csp_nonce()`` (only a page that calls it pays for
-it); ``reports`` is the receiver that violation reports are sent to.
+``nonce`` gives pages ``csp_nonce()``: the hook sends the nonce variant of
+the CSP to a page that called it, and the static one to every other;
+``reports`` is the receiver that violation reports are sent to.
 """
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .nonce import csp_nonce
+from .nonce import NONCE_KEY, add_nonce_headers, csp_nonce
 from .policy import (
     NO_STORE,
     NONCE_SLOT,
@@ -32,6 +33,9 @@ from .policy import (
     whole_number,
 )
 from .reports import register_receiver
+
+if TYPE_CHECKING:
+    from werkzeug.local import LocalProxy
 
 __all__ = ["NO_STORE", "PolicyError", "csp_nonce", "init_app", "override"]
 
@@ -102,8 +106,6 @@ class State:
     default: Prepared
     views: dict[str, Prepared]  # overridden endpoints only
     exceptions_used: dict[str, str]
-    # The Prepared policy of an endpoint, as the hook finds it (nonce.py too).
-    prepared_for: Callable[[str | None], Prepared]
 
 
 def prepare_view(app: Flask, endpoint: str | None, default: Prepared) -> Prepared:
@@ -136,11 +138,7 @@ def init_app(app: Flask) -> None:
         register_receiver(app, default.policy.report_uri)
     app.add_template_global(csp_nonce, "csp_nonce")
     by_endpoint: dict[str | None, Prepared] = {None: default}
-
-    def prepared_for(endpoint: str | None) -> Prepared:
-        return by_endpoint.get(endpoint) or late_view(endpoint)
-
-    state = State(default, {}, dict(default.policy.exceptions_used), prepared_for)
+    state = State(default, {}, dict(default.policy.exceptions_used))
     for endpoint in list(app.view_functions):
         prepared = by_endpoint[endpoint] = prepare_view(app, endpoint, default)
         if prepared is not default:
@@ -172,12 +170,23 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        prepared = by_endpoint.get(request.endpoint) or late_view(request.endpoint)
+        # The request proxy resolved once: this runs on every response.
+        current = cast("LocalProxy[Request]", request)._get_current_object()
+        endpoint = current.endpoint
+        prepared = by_endpoint.get(endpoint) or late_view(endpoint)
+        secure = current.is_secure
         response_headers = response.headers
         present = {name.lower() for name, _ in response_headers}
-        for name, lowered, value in (
-            prepared.https if request.is_secure else prepared.http
-        ):
+        nonce = current.environ.get(NONCE_KEY)
+        if nonce is not None:  # the page called csp_nonce()
+            add_nonce_headers(
+                response_headers,
+                present,
+                nonce,
+                prepared.nonce_https if secure else prepared.nonce_http,
+                endpoint,
+            )
+        for name, lowered, value in prepared.https if secure else prepared.http:
             if lowered not in present:
                 response_headers.add(name, value)
         return response
