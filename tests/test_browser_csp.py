@@ -167,19 +167,23 @@ class Visit:
     console: list[str]
 
 
-def visit(browser, url: str) -> Visit:
+def visit(browser, url: str, then=lambda: None) -> Visit:
+    """What the page did; ``then`` runs before its browser context closes, which
+    would drop the reports Chromium has queued but not yet sent."""
     context = browser.new_context(ignore_https_errors=True)
     console: list[str] = []
     try:
         page = context.new_page()
         page.on("console", lambda message: console.append(message.text))
         page.goto(url, wait_until="load", timeout=15000)
-        return Visit(
+        seen = Visit(
             page.inner_text("#nonced"),
             page.inner_text("#rogue"),
             page.evaluate("document.getElementById('picture').naturalWidth"),
             console,
         )
+        then()
+        return seen
     finally:
         context.close()
 
@@ -201,10 +205,17 @@ def test_control_without_a_policy_both_scripts_run(browser, headers_off):
 
 def test_over_http_the_block_is_reported_by_report_uri_and_logged(browser, over_http):
     page = f"{over_http.url}/inline"
-    visit(browser, page)
-    violation = over_http.wait_for(
-        document=page, directive="script-src-elem", disposition="enforce"
+    found = []
+    visit(
+        browser,
+        page,
+        then=lambda: found.append(
+            over_http.wait_for(
+                document=page, directive="script-src-elem", disposition="enforce"
+            )
+        ),
     )
+    [violation] = found
     assert violation["blocked"] == "inline"
     assert violation["sample"] == ROGUE_SCRIPT[:40]  # 'report-sample': the code's start
     assert "HeadlessChrome" in violation["user_agent"]
@@ -214,11 +225,18 @@ def test_over_http_the_block_is_reported_by_report_uri_and_logged(browser, over_
 
 def test_over_https_the_block_is_reported_by_report_to_and_logged(browser, over_https):
     page = f"{over_https.url}/inline"
-    seen = visit(browser, page)
-    assert (seen.nonced, seen.rogue) == ("ran", "waiting")
-    violation = over_https.wait_for(
-        document=page, directive="script-src-elem", disposition="enforce"
+    found = []
+    seen = visit(
+        browser,
+        page,
+        then=lambda: found.append(
+            over_https.wait_for(
+                document=page, directive="script-src-elem", disposition="enforce"
+            )
+        ),
     )
+    assert (seen.nonced, seen.rogue) == ("ran", "waiting")
+    [violation] = found
     assert violation["sample"] == ROGUE_SCRIPT[:40]
     # Chromium took report-to and left report-uri alone, as REFERENCES measured.
     assert set(over_https.deliveries()) == {"application/reports+json"}
@@ -226,10 +244,15 @@ def test_over_https_the_block_is_reported_by_report_to_and_logged(browser, over_
 
 def test_a_trial_policy_reports_without_blocking(browser, over_http):
     page = f"{over_http.url}/inline"
-    seen = visit(browser, page)
+    found = []
+    seen = visit(
+        browser,
+        page,
+        then=lambda: found.append(
+            over_http.wait_for(document=page, directive="img-src", disposition="report")
+        ),
+    )
     assert seen.picture_width > 0  # the trial blocks nothing
     assert any("The policy is report-only" in m for m in seen.console), seen.console
-    violation = over_http.wait_for(
-        document=page, directive="img-src", disposition="report"
-    )
+    [violation] = found
     assert violation["blocked"] == f"{over_http.url}/static/favicon.svg"
