@@ -12,6 +12,9 @@ from flask import Flask
 
 PACKAGE = os.environ.get("BENCH_PACKAGE", "example_service")
 SECRET = {"SECRET_KEY": "benchmark-only"}
+# What bare Flask's pages get from csp_nonce(): a page that asks for a nonce
+# renders everywhere, and only a contender that sends a policy pays for one.
+BARE_NONCE = "bare-flask-sends-no-policy"
 
 
 def service_module(name: str = ""):
@@ -24,6 +27,7 @@ def bare() -> Flask:
     app.config.from_object(service_module("config"))
     app.config.update(SECRET)
     app.register_blueprint(service_module("routes").bp)
+    app.add_template_global(lambda: BARE_NONCE, "csp_nonce")
     return app
 
 
@@ -87,11 +91,14 @@ def wsgi_floor() -> Flask:
     return app
 
 
-def talisman() -> Flask:
+def talisman(nonce_in: list[str] | None = None) -> Flask:
+    """flask-talisman sending the service's policy; with ``nonce_in``, a nonce
+    in those directives (talisman makes one for every request)."""
     from flask_talisman import Talisman
 
     values = policy()
     app = bare()
+    app.jinja_env.globals.pop("csp_nonce")  # talisman's own takes its place
     Talisman(
         app,
         force_https=False,
@@ -109,10 +116,16 @@ def talisman() -> Flask:
         },
         referrer_policy=values["Referrer-Policy"],
         permissions_policy=values["Permissions-Policy"],
+        content_security_policy_nonce_in=nonce_in,
         session_cookie_secure=True,
         x_content_type_options=True,
     )
     return app
+
+
+def talisman_with_nonces() -> Flask:
+    """The same, with talisman's nonce in script-src and style-src, as the service's."""
+    return talisman(nonce_in=["script-src", "style-src"])
 
 
 def secure_py() -> Flask:
@@ -141,6 +154,9 @@ def secure_py() -> Flask:
         xcto=secure.XContentTypeOptions().set(values["X-Content-Type-Options"]),
         xdfc=secure.XDnsPrefetchControl().set(values["X-DNS-Prefetch-Control"]),
         xfo=secure.XFrameOptions().set(values["X-Frame-Options"]),
+        custom=[
+            secure.CustomHeader("Reporting-Endpoints", values["Reporting-Endpoints"])
+        ],
     )
 
     @app.after_request
@@ -156,6 +172,7 @@ FACTORIES = {
     "baked service": service,
     "baked service, hook removed": service_without_hook,
     "flask-talisman 1.1.0": talisman,
+    "flask-talisman 1.1.0, nonces": talisman_with_nonces,
     "secure.py 2.0.1": secure_py,
     "floor: one Headers.extend": werkzeug_floor,
     "floor: raw WSGI tuples": wsgi_floor,

@@ -54,13 +54,13 @@ def disagreement(copy: str, lists: set[str], sent: set[str]) -> list[str]:
 def check_expected(template: Path, https: dict[str, str]) -> list[str]:
     """The template's own table of expected headers (defaults: SAMEORIGIN, HSTS on)."""
     expected = runpy.run_path(str(template / EXPECTED))
-    same = expected["SAME_FOR_EVERY_ANSWER"]
+    same = {**expected["SAME_FOR_EVERY_ANSWER"], **expected["HTTPS_ONLY"]}
     listed = {*same, "X-Frame-Options", "Content-Security-Policy"}
     listed |= {"Strict-Transport-Security", "Cache-Control"}
     found = disagreement(EXPECTED, listed, set(https))
     wanted = {
         **same,
-        "Content-Security-Policy": expected["CSP_SELF"] + expected["UPGRADE"],
+        "Content-Security-Policy": expected["CSP_SELF"] + expected["OVER_HTTPS"],
     }
     for name, value in wanted.items():
         if name in https and https[name] != value:

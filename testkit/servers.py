@@ -4,6 +4,7 @@ import contextlib
 import http.client
 import signal
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,10 +20,14 @@ def free_port() -> int:
 
 
 def get(
-    port: int, path: str, timeout: float = 10
+    port: int, path: str, timeout: float = 10, tls: ssl.SSLContext | None = None
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    """One GET on a fresh connection: (status, headers, body)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    """One GET on a fresh connection (over TLS with ``tls``): (status, headers, body)."""
+    connection = (
+        http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=tls)
+        if tls
+        else http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    )
     try:
         connection.request("GET", path)
         response = connection.getresponse()
@@ -32,7 +37,10 @@ def get(
 
 
 def wait_until_serving(
-    port: int, process: subprocess.Popen, seconds: float = 30
+    port: int,
+    process: subprocess.Popen,
+    seconds: float = 30,
+    tls: ssl.SSLContext | None = None,
 ) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -41,7 +49,7 @@ def wait_until_serving(
                 f"server exited with {process.returncode} before serving"
             )
         with contextlib.suppress(OSError):
-            if get(port, "/healthz", timeout=2)[0] == 200:
+            if get(port, "/healthz", timeout=2, tls=tls)[0] == 200:
                 return
         time.sleep(0.1)
     raise TimeoutError(f"nothing served on 127.0.0.1:{port} within {seconds}s")
@@ -59,11 +67,17 @@ def stop(process: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def gunicorn(
-    python: Path, project: Path, *app: str, workers: int = 2, **env: str
+    python: Path,
+    project: Path,
+    *app: str,
+    workers: int = 2,
+    tls: tuple[Path, Path, Path] | None = None,
+    **env: str,
 ) -> Iterator[tuple[subprocess.Popen, int]]:
     """The baked service's gunicorn.conf.py on 127.0.0.1, serving its own app
     or ``app`` (a gunicorn APP_MODULE such as ``testkit.contenders:make("bare")``).
 
+    ``tls`` (CA, certificate chain, key: PEM files) serves HTTPS instead.
     ``env`` adds to the environment: testkit.bake.bake_pythonpath(project)
     when ``python`` has not installed the bake."""
     port = free_port()
@@ -75,16 +89,18 @@ def gunicorn(
             **env,
         }
     )
+    options = ["--certfile", str(tls[1]), "--keyfile", str(tls[2])] if tls else []
+    context = ssl.create_default_context(cafile=str(tls[0])) if tls else None
     log = (project / "gunicorn.log").open("w")
     process = subprocess.Popen(
-        [str(python), "-m", "gunicorn", "--config", "gunicorn.conf.py", *app],
+        [str(python), "-m", "gunicorn", "--config", "gunicorn.conf.py", *options, *app],
         cwd=project,
         env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_until_serving(port, process)
+        wait_until_serving(port, process, tls=context)
         yield process, port
     finally:
         stop(process)

@@ -4,16 +4,23 @@ Written here rather than computed by the code under test, so that a change to
 what a baked service sends shows up as a change to these literals.
 """
 
+# Over plain HTTP; violations are reported to the service's own receiver.
 CSP_SELF = (
-    "default-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'self'"
+    "default-src 'self'; script-src 'self' 'report-sample'; "
+    "style-src 'self' 'report-sample'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'self'; report-uri /_security/csp-report"
 )
 CSP_NONE = (
-    "default-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'report-sample'; "
+    "style-src 'self' 'report-sample'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; report-uri /_security/csp-report"
 )
-# Added to the CSP over HTTPS only: over plain HTTP it would break the page's loads.
-UPGRADE = "; upgrade-insecure-requests"
+# Added to the CSP over HTTPS only: Chromium delivers report-to only from secure
+# pages (and ignores report-uri beside it), and over plain HTTP the upgrade
+# would break the page's loads.
+OVER_HTTPS = "; report-to csp; upgrade-insecure-requests"
+# Headers sent over HTTPS only, the same for every answer (HSTS depends on them).
+HTTPS_ONLY = {"Reporting-Endpoints": 'csp="/_security/csp-report"'}
 SAME_FOR_EVERY_ANSWER = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",

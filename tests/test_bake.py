@@ -27,7 +27,9 @@ BAKED_FILES = {
     "src/example_service/security/__init__.py",
     "src/example_service/security/check.py",
     "src/example_service/security/cli.py",
+    "src/example_service/security/nonce.py",
     "src/example_service/security/policy.py",
+    "src/example_service/security/reports.py",
     "src/example_service/static/favicon.svg",
     "src/example_service/static/style.css",
     "src/example_service/templates/index.html",
@@ -37,6 +39,7 @@ BAKED_FILES = {
     "tests/test_production.py",
     "tests/test_routes.py",
     "tests/test_security_check.py",
+    "tests/test_security_csp.py",
     "tests/test_security_headers.py",
     "tests/test_security_policy.py",
 }

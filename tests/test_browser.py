@@ -5,7 +5,6 @@ Every server here is on 127.0.0.1 and stopped by its fixture; the browser too.
 
 import http.server
 import json
-import os
 import sys
 import threading
 import time
@@ -17,39 +16,19 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from testkit.bake import bake, bake_pythonpath
+from testkit.browser import chromium
 from testkit.servers import free_port, gunicorn
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PAGE_TEXT = "This service is running."
 CSV = "col1,col2\r\nval1,val2\r\n"
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        reason = f"Chromium is not installed at {CHROMIUM} (make test installs it with apt-get)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @dataclass

@@ -135,7 +135,10 @@ def test_policy_change_reaches_a_service_through_cruft_update(tmp_path):
     page, partner, text = json.loads(sent.stdout)
     assert page["Origin-Agent-Cluster"] == partner["Origin-Agent-Cluster"] == "?1"
     assert "img-src 'self' https://cdn.example.com" in page["Content-Security-Policy"]
-    assert "script-src 'self' 'unsafe-eval'" in page["Content-Security-Policy"]
+    assert (
+        "script-src 'self' 'unsafe-eval' 'report-sample'"
+        in page["Content-Security-Policy"]
+    )
     assert "camera=(self)" in page["Permissions-Policy"]
     assert page["X-Frame-Options"] == "SAMEORIGIN"
     assert (

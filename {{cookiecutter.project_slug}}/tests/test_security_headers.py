@@ -16,10 +16,18 @@ from hypothesis import strategies as st
 from {{ cookiecutter.package_name }} import create_app, security
 
 # The policy this service was baked with, written out on purpose.
+REPORT_URI = "/_security/csp-report"
 CSP = (
-    "default-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors {{ "'none'" if cookiecutter.frame_policy == "DENY" else "'self'" }}"
+    "default-src 'self'; script-src 'self' 'report-sample'; "
+    "style-src 'self' 'report-sample'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors {{ "'none'" if cookiecutter.frame_policy == "DENY" else "'self'" }}; "
+    f"report-uri {REPORT_URI}"
 )
+# Over HTTPS only: report-to (Chromium ignores report-uri beside it, and sends
+# report-to only from secure pages) and the upgrade, which over plain HTTP (a
+# local run) would break the page's own loads.
+CSP_HTTPS = f"{CSP}; report-to csp; upgrade-insecure-requests"
+REPORTING_ENDPOINTS = f'csp="{REPORT_URI}"'  # the group report-to names; HTTPS only
 BASELINE = {
     "X-Frame-Options": "{{ cookiecutter.frame_policy }}",
     "X-Content-Type-Options": "nosniff",
@@ -46,7 +54,12 @@ HSTS: str | None = None  # baked with HSTS off
 {%- endif %}
 NO_STORE = "no-store, max-age=0"
 # Pinned below, with values that depend on the request.
-ALSO_PINNED = ["Content-Security-Policy", "Strict-Transport-Security", "Cache-Control"]
+ALSO_PINNED = [
+    "Content-Security-Policy",
+    "Strict-Transport-Security",
+    "Cache-Control",
+    "Reporting-Endpoints",
+]
 # What describes one response rather than the policy.
 PER_RESPONSE = {
     "content-type",
@@ -87,11 +100,12 @@ def assert_baseline(response, *, https=False):
     assert policy_headers <= pinned, (
         f"sent but not pinned here: {policy_headers - pinned}"
     )
-    # Over plain HTTP (a local run) the upgrade would break the page's own loads.
-    csp = f"{CSP}; upgrade-insecure-requests" if https else CSP
+    csp = CSP_HTTPS if https else CSP
     assert response.headers.getlist("Content-Security-Policy") == [csp]
     expected_hsts = [HSTS] if https and HSTS else []
     assert response.headers.getlist("Strict-Transport-Security") == expected_hsts
+    reporting = [REPORTING_ENDPOINTS] if https else []
+    assert response.headers.getlist("Reporting-Endpoints") == reporting
     for name in NEVER_SENT:
         assert name not in response.headers
 
@@ -235,7 +249,7 @@ def test_a_views_own_header_wins(pinned):
 
 # Whatever a view sends, the hook adds each missing header once and keeps the view's.
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
-NAMES = [*BASELINE, "Content-Security-Policy", "Strict-Transport-Security"]
+NAMES = [*BASELINE, *ALSO_PINNED[:2], "Reporting-Endpoints"]
 ANY_CASE = st.sampled_from([*NAMES, "Cache-Control", "X-Team-Header"]).flatmap(
     lambda name: st.sampled_from([name, name.lower(), name.upper()])
 )
@@ -272,11 +286,13 @@ def test_the_hook_adds_each_missing_header_once_and_keeps_the_views(
         headers={"X-Test-Response": wanted},
     )
     assert response.status_code == status
-    csp = f"{CSP}; upgrade-insecure-requests" if https else CSP
+    csp = CSP_HTTPS if https else CSP
     expected = {**BASELINE, "Content-Security-Policy": csp, "Cache-Control": NO_STORE}
     if https and HSTS:
         expected["Strict-Transport-Security"] = HSTS
-    for name in [*expected, "Strict-Transport-Security"]:
+    if https:
+        expected["Reporting-Endpoints"] = REPORTING_ENDPOINTS
+    for name in [*expected, "Strict-Transport-Security", "Reporting-Endpoints"]:
         own = [value for key, value in view_headers if key.lower() == name.lower()]
         if own:
             assert response.headers.getlist(name) == own, name
@@ -327,6 +343,7 @@ ROUTE_ARGUMENTS = {"static": {"filename": "style.css"}}
 
 
 def directives(value: str) -> dict[str, list[str]]:
+    """A CSP value as directive -> sources (a directive named twice keeps the last)."""
     parsed = {}
     for part in value.split(";"):
         name, *sources = part.split()
@@ -350,8 +367,9 @@ def assert_floor(response, *, https: bool, exceptions) -> None:
         assert policy in AT_LEAST_AS_STRICT or f"FRAME_POLICY={policy}" in exceptions
         assert csp["frame-ancestors"] == [FRAME_ANCESTORS[policy]]
     for directive, sources in directives(CSP).items():
-        if directive != "frame-ancestors":
+        if directive not in ("frame-ancestors", "report-uri"):
             assert set(sources) <= set(csp[directive]), directive
+    assert_reporting(headers, csp, https=https)
     for directive, sources in csp.items():
         for source in sources:
             weak = (
@@ -387,6 +405,24 @@ def assert_floor(response, *, https: bool, exceptions) -> None:
             assert flag in parts or HSTS_FLAG_EXCEPTIONS[flag] in exceptions
 
 
+def assert_reporting(headers, csp: dict[str, list[str]], *, https: bool) -> None:
+    """Violations go somewhere: report-uri always (this service or the org's
+    collector); over HTTPS also report-to, naming a group Reporting-Endpoints
+    defines; over HTTP no report-to, which would silence report-uri."""
+    [uri] = csp["report-uri"]
+    assert uri.startswith(("/", "https://")), uri
+    if https:
+        [group] = csp["report-to"]
+        [endpoints] = headers.getlist("Reporting-Endpoints")
+        assert f'{group}="' in endpoints
+    else:
+        assert "report-to" not in csp
+        assert headers.getlist("Reporting-Endpoints") == []
+    for trial in headers.getlist("Content-Security-Policy-Report-Only"):
+        assert "upgrade-insecure-requests" not in trial
+        assert directives(trial)["report-uri"] == [uri]
+
+
 def every_route():
     app = create_app({"TESTING": True, "SECRET_KEY": "test-only-secret"})
     for rule in app.url_map.iter_rules():
@@ -410,6 +446,64 @@ def test_every_route_keeps_the_floor(app, client, endpoint, method, https):
 def test_not_found_keeps_the_floor(app, client):
     response = client.get("/no-such-page", base_url=HTTPS)
     assert response.status_code == 404
+    assert_floor(response, https=True, exceptions=app.config["SECURITY_EXCEPTIONS"])
+
+
+# The report receiver's own answers, to good input and bad, carry the headers.
+REPORT = {
+    "csp-report": {
+        "document-uri": "https://localhost/",
+        "effective-directive": "script-src-elem",
+        "blocked-uri": "inline",
+        "disposition": "enforce",
+    }
+}
+RECEIVER_ANSWERS = {
+    "accepted": ("application/csp-report", json.dumps(REPORT), 204),
+    "wrong-type": ("text/plain", "a report", 415),
+    "not-json": ("application/json", "{", 400),
+    "not-a-report": ("application/json", "[1]", 400),
+    "too-large": ("application/json", " " * (64 * 1024 + 1), 413),
+}
+
+
+@pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
+@pytest.mark.parametrize(
+    ("content_type", "body", "status"),
+    RECEIVER_ANSWERS.values(),
+    ids=list(RECEIVER_ANSWERS),
+)
+def test_the_report_receivers_answers_carry_the_baseline(
+    pinned, content_type, body, status, https
+):
+    response = pinned.test_client().post(
+        REPORT_URI,
+        data=body,
+        content_type=content_type,
+        base_url=HTTPS if https else "http://localhost",
+    )
+    assert response.status_code == status
+    assert_baseline(response, https=https)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status"),
+    RECEIVER_ANSWERS.values(),
+    ids=list(RECEIVER_ANSWERS),
+)
+def test_the_report_receivers_answers_keep_the_floor(
+    app, client, content_type, body, status
+):
+    """The service's own receiver; none when its reports go to a collector."""
+    uri = app.config.get("CSP_REPORT_URI", REPORT_URI)
+    receives = uri.startswith("/")
+    response = client.post(
+        uri if receives else REPORT_URI,
+        data=body,
+        content_type=content_type,
+        base_url=HTTPS,
+    )
+    assert response.status_code == (status if receives else 404)
     assert_floor(response, https=True, exceptions=app.config["SECURITY_EXCEPTIONS"])
 
 

@@ -86,12 +86,26 @@ def test_a_child_directive_starts_from_its_extended_parent():
             )
         )["Content-Security-Policy"]
     )
-    assert csp["script-src"] == ["'self'", "https://a.example.com"]
+    assert csp["script-src"] == ["'self'", "https://a.example.com", "'report-sample'"]
     assert csp["script-src-elem"] == [
         "'self'",
         "https://a.example.com",
         "https://b.example.com",
+        "'report-sample'",
     ]
+
+
+def test_a_source_added_to_default_src_still_reaches_scripts_and_styles():
+    """As it did through the fallback before script-src and style-src were spelt out."""
+    cdn = {"default-src": ["https://cdn.example.com"]}
+    csp = csp_directives(sent(make_app(CSP_EXTEND=cdn))["Content-Security-Policy"])
+    assert csp["default-src"] == ["'self'", "https://cdn.example.com"]
+    for directive in ("script-src", "style-src"):
+        assert csp[directive] == [
+            "'self'",
+            "https://cdn.example.com",
+            "'report-sample'",
+        ]
 
 
 def test_a_source_already_there_is_not_repeated():

@@ -28,6 +28,19 @@ PERMISSIONS_ALLOW: dict[str, list[str]] = {}
 # cross-origin image whose server sends no Cross-Origin-Resource-Policy (most
 # CDNs): set "credentialless" to load such images without cookies instead.
 COEP = "require-corp"
+# Where browsers send Content-Security-Policy violation reports: a path on this
+# service (its own receiver, which logs each one) or the organisation's
+# collector as an https:// URL. Never http://: reports carry URLs and code.
+CSP_REPORT_URI = "/_security/csp-report"
+# Trial a stricter policy before enforcing it: a whole policy, directive ->
+# sources, sent as Content-Security-Policy-Report-Only beside the enforced
+# one. Browsers report what it would block and block nothing. e.g.
+# {"default-src": ["'self'"], "require-trusted-types-for": ["'script'"]}
+CSP_REPORT_ONLY: dict[str, list[str]] = {}
+# On pages that call csp_nonce(), also send 'strict-dynamic': scripts that a
+# nonce'd script loads may run too, and 'self' no longer lets a script run,
+# so every <script> of such a page, /static ones included, needs the nonce.
+CSP_STRICT_DYNAMIC = False
 # The only way past the floor: what is allowed -> why. Each one in use is
 # logged at start-up; one that nothing uses is refused. e.g.
 # {"script-src 'unsafe-eval'": "legacy chart library, SEC-4242"}

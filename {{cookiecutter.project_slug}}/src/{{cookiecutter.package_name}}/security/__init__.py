@@ -6,20 +6,38 @@ guards the floor; this module trusts the configured proxies, registers the one
 something different. All lists are built once per app (an overridden view's
 on its first request at the latest), so the hook only adds what a view has
 not set itself. A header a view sets on its own response always wins.
+
+``nonce`` gives pages ``csp_nonce()``: the hook sends the nonce variant of
+the CSP to a page that called it, and the static one to every other;
+``reports`` is the receiver that violation reports are sent to.
 """
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .policy import NO_STORE, Extension, Policy, PolicyError, build, whole_number
+from .nonce import NONCE_KEY, add_nonce_headers, csp_nonce
+from .policy import (
+    NO_STORE,
+    NONCE_SLOT,
+    REPORT_PATH,
+    Extension,
+    Policy,
+    PolicyError,
+    build,
+    whole_number,
+)
+from .reports import register_receiver
 
-__all__ = ["NO_STORE", "PolicyError", "init_app", "override"]
+if TYPE_CHECKING:
+    from werkzeug.local import LocalProxy
+
+__all__ = ["NO_STORE", "PolicyError", "csp_nonce", "init_app", "override"]
 
 View = TypeVar("View", bound=Callable[..., Any])
 OVERRIDES: "WeakKeyDictionary[Callable[..., Any], Extension]" = WeakKeyDictionary()
@@ -55,20 +73,30 @@ HeaderList = list[tuple[str, str, str]]
 
 @dataclass
 class Prepared:
-    """One policy, ready for the hook: its headers over HTTPS and over HTTP."""
+    """One policy, ready for the hook: its headers over HTTPS and over HTTP,
+    and the CSP headers of a page that used a nonce (NONCE_SLOT to replace)."""
 
     policy: Policy
     extension: Extension | None = None  # the override it was built for, if any
     https: HeaderList = field(init=False)
     http: HeaderList = field(init=False)
+    nonce_https: HeaderList = field(init=False)
+    nonce_http: HeaderList = field(init=False)
 
     def __post_init__(self) -> None:
+        policy = self.policy
+        nonce_variants = [
+            (n, v.replace(NONCE_SLOT, "x"))
+            for n, v in policy.nonce_https + policy.nonce_http
+        ]
         # Werkzeug would refuse a bad value on every response; refuse it here, once.
-        for name, value in self.policy.https + self.policy.http:
+        for name, value in policy.https + policy.http + nonce_variants:
             if not (value.isascii() and value.isprintable()):
                 raise PolicyError(f"{name} would carry {value!r}: not printable ASCII")
-        self.https = [(n, n.lower(), v) for n, v in self.policy.https]
-        self.http = [(n, n.lower(), v) for n, v in self.policy.http]
+        self.https = [(n, n.lower(), v) for n, v in policy.https]
+        self.http = [(n, n.lower(), v) for n, v in policy.http]
+        self.nonce_https = [(n, n.lower(), v) for n, v in policy.nonce_https]
+        self.nonce_http = [(n, n.lower(), v) for n, v in policy.nonce_http]
 
 
 @dataclass
@@ -94,7 +122,9 @@ def init_app(app: Flask) -> None:
     """Check the policy against the floor, then register the one header hook.
 
     Call it after the views are registered: their overrides are checked here,
-    and an exception nothing uses is refused as stale.
+    and an exception nothing uses is refused as stale. Registers the report
+    receiver too when reports go to a path on this service, and csp_nonce
+    for templates.
     """
     from .cli import security_cli
 
@@ -104,6 +134,9 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     default = Prepared(build(app.config))
+    if REPORT_PATH.match(default.policy.report_uri):
+        register_receiver(app, default.policy.report_uri)
+    app.add_template_global(csp_nonce, "csp_nonce")
     by_endpoint: dict[str | None, Prepared] = {None: default}
     state = State(default, {}, dict(default.policy.exceptions_used))
     for endpoint in list(app.view_functions):
@@ -137,12 +170,23 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        prepared = by_endpoint.get(request.endpoint) or late_view(request.endpoint)
+        # The request proxy resolved once: this runs on every response.
+        current = cast("LocalProxy[Request]", request)._get_current_object()
+        endpoint = current.endpoint
+        prepared = by_endpoint.get(endpoint) or late_view(endpoint)
+        secure = current.is_secure
         response_headers = response.headers
         present = {name.lower() for name, _ in response_headers}
-        for name, lowered, value in (
-            prepared.https if request.is_secure else prepared.http
-        ):
+        nonce = current.environ.get(NONCE_KEY)
+        if nonce is not None:  # the page called csp_nonce()
+            add_nonce_headers(
+                response_headers,
+                present,
+                nonce,
+                prepared.nonce_https if secure else prepared.nonce_http,
+                endpoint,
+            )
+        for name, lowered, value in prepared.https if secure else prepared.http:
             if lowered not in present:
                 response_headers.add(name, value)
         return response

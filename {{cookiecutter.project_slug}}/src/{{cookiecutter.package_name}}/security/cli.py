@@ -8,10 +8,21 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .check import check
+from .policy import DEFAULT_REPORT_URI, NONCE_SLOT
 
 security_cli = AppGroup("security", help="Inspect the security-header policy.")
 
-EXTENSION_SETTINGS = ("CSP_EXTEND", "PERMISSIONS_ALLOW", "COEP")
+# The settings that shape the policy beyond the baked answers, and the value
+# each has when it changes nothing (not shown then).
+EXTENSION_SETTINGS: dict[str, object] = {
+    "CSP_EXTEND": {},
+    "PERMISSIONS_ALLOW": {},
+    "COEP": "require-corp",
+    "CSP_REPORT_URI": DEFAULT_REPORT_URI,
+    "CSP_REPORT_ONLY": {},
+    "CSP_STRICT_DYNAMIC": False,
+}
+NONCE_SHOWN = "<nonce>"  # where a page's nonce goes, in what show prints
 
 
 def effective_policy() -> dict[str, Any]:
@@ -35,13 +46,19 @@ def effective_policy() -> dict[str, Any]:
             "https": dict(prepared.policy.https),
             "http": dict(prepared.policy.http),
         }
+    default = state.default.policy
     return {
-        "https": dict(state.default.policy.https),
-        "http": dict(state.default.policy.http),
+        "https": dict(default.https),
+        "http": dict(default.http),
+        # What a page that calls csp_nonce() gets instead, over HTTPS.
+        "with_nonce": {
+            name: value.replace(NONCE_SLOT, NONCE_SHOWN)
+            for name, value in default.nonce_https
+        },
         "settings": {
             key: config.get(key)
-            for key in EXTENSION_SETTINGS
-            if config.get(key) not in (None, {}, "require-corp")
+            for key, unchanged in EXTENSION_SETTINGS.items()
+            if config.get(key) not in (None, unchanged)
         },
         "exceptions": dict(state.exceptions_used),
         "overrides": views,
@@ -63,6 +80,9 @@ def show(as_json: bool) -> None:
         return
     lines = headers_text("Headers over HTTPS:", policy["https"])
     lines += headers_text("Headers over HTTP:", policy["http"])
+    lines += headers_text(
+        "On a page that calls csp_nonce(), over HTTPS:", policy["with_nonce"]
+    )
     lines.append("Settings that extend the baseline:")
     lines += [f"  {k} = {json.dumps(v)}" for k, v in policy["settings"].items()] or [
         "  none"

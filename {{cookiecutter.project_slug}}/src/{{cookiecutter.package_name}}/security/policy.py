@@ -4,8 +4,9 @@ The template owns this module. A team extends the policy in its settings
 (CSP_EXTEND, PERMISSIONS_ALLOW, COEP in config.py or FLASK_* variables) and
 per view (``security.override``); anything that would weaken the floor is
 refused here, in one line naming the SECURITY_EXCEPTIONS key that would allow
-it. Everything here runs once per app (or once per overridden view), never
-per request.
+it. Reporting (CSP_REPORT_URI), a report-only trial (CSP_REPORT_ONLY) and
+the nonce variant of the CSP are prepared here too. Everything here runs once
+per app (or once per overridden view), never per request.
 """
 
 import re
@@ -36,6 +37,25 @@ NO_STORE = "no-store, max-age=0"
 HSTS_HEADER = "Strict-Transport-Security"
 FRAME_ANCESTORS = {"SAMEORIGIN": "'self'", "DENY": "'none'"}
 COEP_VALUES = ("require-corp", "credentialless", "unsafe-none")
+
+# Where violation reports go unless CSP_REPORT_URI says otherwise: the
+# receiver that init_app registers (security/reports.py).
+DEFAULT_REPORT_URI = "/_security/csp-report"
+# The Reporting API group that report-to names and Reporting-Endpoints defines.
+REPORT_GROUP = "csp"
+# Marks where a response's nonce goes in the precomputed nonce variant of a
+# policy. A newline can never be part of a header value (every value is
+# checked to be printable ASCII at start-up), so the mark is unique.
+NONCE_SLOT = "\n"
+# Directives that govern <script> and <style> elements: a nonce must be in each
+# one the policy has, or the nonce'd element is blocked by the nearer one.
+NONCE_DIRECTIVES = ("script-src", "script-src-elem", "style-src", "style-src-elem")
+SCRIPT_DIRECTIVES = ("script-src", "script-src-elem")
+REPORT_SAMPLE_DIRECTIVES = (
+    *NONCE_DIRECTIVES,
+    "script-src-attr",
+    "style-src-attr",
+)
 
 # Denied unless PERMISSIONS_ALLOW says otherwise: the OWASP Secure Headers
 # Project's list, less web-share, which Chromium reports as unrecognized.
@@ -132,9 +152,23 @@ HTTPS_ORIGIN = re.compile(
 )
 # Whole schemes a non-code directive may take: they name no other origin.
 LOCAL_SCHEMES = frozenset({"data:", "blob:", "mediastream:"})
+REPORT_PATH = re.compile(r"/(?!/)[A-Za-z0-9._~%/+-]*\Z")  # "//host" is another host
+REPORT_URL = re.compile(
+    r"https://(?:[a-z0-9-]+\.)*[a-z0-9-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%/+-]*)?\Z",
+    re.IGNORECASE | re.ASCII,
+)
+# What CSP_REPORT_ONLY may hold: the fetch and navigation directives above,
+# and Trusted Types, which a team will want to trial before enforcing.
+# Never upgrade-insecure-requests (ignored in report-only, and Chromium logs
+# an error), nor report-uri/report-to (the service adds its own).
+TRUSTED_TYPES = ("require-trusted-types-for", "trusted-types")
+TRUSTED_TYPES_VALUE = re.compile(r"[A-Za-z0-9#=_/@.%*'-]+\Z")
 FEATURE_EXAMPLE = '{"camera": ["self"]}'
 CSP_EXAMPLE = '{"img-src": ["https://cdn.example.com"]}'
 EXCEPTION_EXAMPLE = '{"script-src \'unsafe-eval\'": "legacy chart library, SEC-4242"}'
+REPORT_ONLY_EXAMPLE = (
+    '{"script-src": ["\'self\'"], "require-trusted-types-for": ["\'script\'"]}'
+)
 
 
 @dataclass(frozen=True)
@@ -149,11 +183,19 @@ class Extension:
 
 @dataclass
 class Policy:
-    """The headers one kind of response gets, and what shaped them."""
+    """The headers one kind of response gets, and what shaped them.
+
+    ``nonce_https``/``nonce_http`` are the CSP headers of a page that used a
+    nonce, with NONCE_SLOT where the nonce goes: the hook's static lists stay
+    as they are, and a nonce costs one replace per header.
+    """
 
     https: list[tuple[str, str]]
     http: list[tuple[str, str]]
     exceptions_used: dict[str, str]
+    nonce_https: list[tuple[str, str]] = field(default_factory=list)
+    nonce_http: list[tuple[str, str]] = field(default_factory=list)
+    report_uri: str = DEFAULT_REPORT_URI
 
 
 class Floor:
@@ -194,8 +236,8 @@ def whole_number(config: Mapping[str, Any], key: str) -> int:
     return value
 
 
-def yes_no(config: Mapping[str, Any], key: str) -> bool:
-    value = config[key]
+def yes_no(config: Mapping[str, Any], key: str, default: bool | None = None) -> bool:
+    value = config[key] if default is None else config.get(key, default)
     if not isinstance(value, bool):
         raise PolicyError(f"{key} must be true or false, got {value!r}")
     return value
@@ -429,11 +471,162 @@ def permissions_value(permissions: Mapping[str, Sequence[str]]) -> str:
     return ", ".join(f"{f}={allowlist(items)}" for f, items in permissions.items())
 
 
-def csp_value(csp: Mapping[str, Sequence[str]], https: bool) -> str:
+def csp_value(
+    csp: Mapping[str, Sequence[str]],
+    https: bool,
+    report_uri: str,
+    *,
+    enforce: bool = True,
+) -> str:
+    """One policy as a header value, saying where its violations go.
+
+    report-uri always; report-to only over HTTPS: Chromium ignores report-uri
+    when report-to is there too, and delivers report-to only from secure pages.
+    """
     directives = [f"{d} {' '.join(sources)}" for d, sources in csp.items()]
-    if https:  # over plain HTTP it would break the page's own loads
-        directives.append("upgrade-insecure-requests")
+    directives.append(f"report-uri {report_uri}")
+    if https:
+        directives.append(f"report-to {REPORT_GROUP}")
+        # Over plain HTTP it would break the page's own loads; a report-only
+        # policy cannot upgrade anything (Chromium logs an error).
+        if enforce:
+            directives.append("upgrade-insecure-requests")
     return "; ".join(directives)
+
+
+def report_uri(config: Mapping[str, Any]) -> str:
+    """Where reports go: a path on this service (its own receiver) or an https URL."""
+    uri = config.get("CSP_REPORT_URI", DEFAULT_REPORT_URI)
+    if isinstance(uri, str) and (REPORT_PATH.match(uri) or REPORT_URL.match(uri)):
+        return uri
+    if isinstance(uri, str) and uri.lower().startswith("http://"):
+        raise PolicyError(
+            f"CSP_REPORT_URI {uri!r} is refused: reports carry page URLs and code "
+            "samples, so they go over https only; give an https:// URL or a path "
+            f"on this service, e.g. {DEFAULT_REPORT_URI}"
+        )
+    raise PolicyError(
+        "CSP_REPORT_URI must be a path on this service or an https:// URL, e.g. "
+        f"{DEFAULT_REPORT_URI} or https://csp.example.com/report, got {uri!r}"
+    )
+
+
+def check_report_only_source(directive: str, source: str) -> None:
+    """CSP syntax only: a report-only policy enforces nothing, so no floor."""
+    where = f"CSP_REPORT_ONLY[{directive!r}]"
+    if not isinstance(source, str):
+        raise PolicyError(f"{where} holds {source!r}, which is not text")
+    if directive in TRUSTED_TYPES:
+        if TRUSTED_TYPES_VALUE.match(source):
+            return
+        raise PolicyError(
+            f"{where} holds {source!r}, which is not a Trusted Types value, "
+            "e.g. 'script' or a policy name"
+        )
+    lowered = source.lower()
+    if f"'{lowered}'" in KEYWORDS | UNSAFE_KEYWORDS | {"'none'"}:
+        raise PolicyError(
+            f"{where} holds {source!r}: a keyword is written in single quotes, "
+            f"e.g. \"'{lowered}'\" (without them it names a host)"
+        )
+    if (
+        lowered in KEYWORDS
+        or lowered in UNSAFE_KEYWORDS
+        or lowered == "'none'"
+        or HASH.match(source)
+        or NONCE.match(source)
+        or SCHEME.match(source)
+        or HOST.match(source)
+    ):
+        return
+    raise PolicyError(
+        f"{where} holds {source!r}, which is not a CSP source: give 'self', "
+        "'none', a keyword, an origin, a hash or a scheme, e.g. https://cdn.example.com"
+    )
+
+
+def report_only_policy(config: Mapping[str, Any]) -> dict[str, list[str]] | None:
+    """CSP_REPORT_ONLY as directives to send, or None when there is no trial.
+
+    Taken as written, except that script-src and style-src (spelt out from
+    default-src when the trial leaves them to it) get 'report-sample', like
+    the enforced policy, so that a report shows the start of the code.
+    """
+    trial = config.get("CSP_REPORT_ONLY") or {}
+    if not isinstance(trial, Mapping):
+        raise PolicyError(
+            "CSP_REPORT_ONLY must map CSP directives to lists of sources, e.g. "
+            f"{REPORT_ONLY_EXAMPLE}, got {trial!r}"
+        )
+    csp: dict[str, list[str]] = {}
+    for directive, sources in trial.items():
+        if directive not in FALLBACKS and directive not in TRUSTED_TYPES:
+            raise PolicyError(
+                f"CSP_REPORT_ONLY: {directive!r} is not a directive it can hold; one of "
+                f"{', '.join([*FALLBACKS, *TRUSTED_TYPES])} (report-uri and report-to "
+                "are added for you; upgrade-insecure-requests does nothing there)"
+            )
+        if isinstance(sources, str) or not isinstance(sources, Sequence) or not sources:
+            raise PolicyError(
+                f"CSP_REPORT_ONLY[{directive!r}] must be a non-empty list of sources, "
+                f"e.g. [\"'self'\"], got {sources!r}"
+            )
+        for source in sources:
+            check_report_only_source(directive, source)
+        if len(sources) > 1 and any(s.lower() == "'none'" for s in sources):
+            raise PolicyError(
+                f"CSP_REPORT_ONLY[{directive!r}] holds 'none' beside other sources; "
+                "'none' must stand alone"
+            )
+        csp[directive] = list(sources)
+    if not csp:
+        return None
+    return with_report_sample(csp)
+
+
+def with_report_sample(csp: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``csp`` with 'report-sample' in every script and style directive, so a
+    report shows the first characters of the blocked code.
+
+    script-src and style-src are spelt out first, from default-src, when the
+    policy leaves them to it; after every extension, so that a source added
+    to default-src still reaches scripts and styles, as it did through the
+    fallback. They come right after default-src.
+    """
+    if "default-src" in csp:
+        for directive in ("script-src", "style-src"):
+            csp.setdefault(directive, list(csp["default-src"]))
+    for directive in REPORT_SAMPLE_DIRECTIVES:
+        add_source(csp.get(directive), "'report-sample'")
+    first = [d for d in ("default-src", "script-src", "style-src") if d in csp]
+    return {d: csp[d] for d in first} | {d: v for d, v in csp.items() if d not in first}
+
+
+def add_source(sources: list[str] | None, source: str) -> None:
+    """Add ``source`` once; 'none' beside a source would make the list invalid."""
+    if sources is None or source in sources:
+        return
+    if "'none'" in sources:
+        sources.remove("'none'")
+    sources.append(source)
+
+
+def with_nonce(
+    csp: Mapping[str, Sequence[str]], strict_dynamic: bool
+) -> dict[str, list[str]]:
+    """The policy of a page that used a nonce, with NONCE_SLOT for the nonce.
+
+    With ``strict_dynamic`` the script directives also get 'strict-dynamic':
+    scripts that a nonce'd script loads are trusted too, and browsers then
+    ignore 'self' and host sources for scripts, so every script of the page,
+    /static ones included, needs the nonce.
+    """
+    varied = {directive: list(sources) for directive, sources in csp.items()}
+    for directive in NONCE_DIRECTIVES:
+        add_source(varied.get(directive), f"'nonce-{NONCE_SLOT}'")
+        if strict_dynamic and directive in SCRIPT_DIRECTIVES:
+            add_source(varied.get(directive), "'strict-dynamic'")
+    return varied
 
 
 def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
@@ -442,6 +635,9 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
     frames = frame_policy(config, floor)
     hsts = hsts_value(config, floor)
     embedder = coep(config, floor)
+    reports_to = report_uri(config)
+    trial = report_only_policy(config)
+    strict_dynamic = yes_no(config, "CSP_STRICT_DYNAMIC", default=False)
 
     csp: dict[str, list[str]] = {
         "default-src": ["'self'"],
@@ -470,12 +666,28 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
             )
             add_sources(csp["frame-ancestors"], view.frame_ancestors)
             framed_by_others = True
+    csp = with_report_sample(csp)
+
+    def policies(
+        https: bool,
+        enforced: Mapping[str, Sequence[str]],
+        trial: Mapping[str, Sequence[str]] | None,
+    ) -> list[tuple[str, str]]:
+        sent = [("Content-Security-Policy", csp_value(enforced, https, reports_to))]
+        if trial is not None:
+            sent.append(
+                (
+                    "Content-Security-Policy-Report-Only",
+                    csp_value(trial, https, reports_to, enforce=False),
+                )
+            )
+        return sent
 
     def headers(https: bool) -> list[tuple[str, str]]:
         sent = [
             # X-Frame-Options cannot name an origin: a view framed by others goes without.
             *([] if framed_by_others else [("X-Frame-Options", frames)]),
-            ("Content-Security-Policy", csp_value(csp, https)),
+            *policies(https, csp, trial),
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", "strict-origin-when-cross-origin"),
             ("Permissions-Policy", permissions_value(permissions)),
@@ -488,6 +700,17 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
         ]
         if https and hsts:
             sent.append((HSTS_HEADER, hsts))  # never over plain HTTP (RFC 6797 7.2)
+        if https:  # the group report-to names; browsers use it from secure pages only
+            sent.append(("Reporting-Endpoints", f'{REPORT_GROUP}="{reports_to}"'))
         return sent
 
-    return Policy(headers(https=True), headers(https=False), floor.used)
+    nonce_csp = with_nonce(csp, strict_dynamic)
+    nonce_trial = None if trial is None else with_nonce(trial, strict_dynamic=False)
+    return Policy(
+        headers(https=True),
+        headers(https=False),
+        floor.used,
+        nonce_https=policies(True, nonce_csp, nonce_trial),
+        nonce_http=policies(False, nonce_csp, nonce_trial),
+        report_uri=reports_to,
+    )
