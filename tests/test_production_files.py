@@ -97,6 +97,7 @@ def test_workflow_runs_lint_and_tests_on_push_and_pull_request(project):
         "--require-hashes --requirement requirements.txt",
         "ruff check .",
         "ruff format --check .",
+        "mypy",
         "pytest",
     ):
         assert command in commands
