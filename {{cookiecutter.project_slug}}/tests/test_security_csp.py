@@ -35,15 +35,7 @@ NONCE_SOURCE = re.compile(r"'nonce-([A-Za-z0-9_-]+)'")
 def make_app(*, environment: bool = False, **settings) -> Flask:
     """The baked answers and ``settings``; a plain page, and pages that ask for a nonce."""
     app = Flask(__name__)
-    app.config.from_mapping(
-        SECRET,
-        HSTS=policy.BAKED_HSTS,
-        HSTS_MAX_AGE=policy.BAKED_HSTS_MAX_AGE,
-        HSTS_INCLUDE_SUBDOMAINS=policy.BAKED_HSTS_INCLUDE_SUBDOMAINS,
-        HSTS_PRELOAD=policy.BAKED_HSTS_PRELOAD,
-        FRAME_POLICY=policy.BAKED_FRAME_POLICY,
-        TRUSTED_PROXY_HOPS=0,
-    )
+    app.config.from_mapping(SECRET, **policy.BAKED_ANSWERS, TRUSTED_PROXY_HOPS=0)
     if environment:
         app.config.from_prefixed_env()
     app.config.update(settings)

@@ -23,15 +23,7 @@ def unchecked_app(*, environment: bool = False, **settings) -> Flask:
     team's settings or views. Its policy is not checked yet, so that a test can
     register views first, as create_app does with the service's blueprint."""
     app = Flask(__name__)
-    app.config.from_mapping(
-        SECRET,
-        HSTS=policy.BAKED_HSTS,
-        HSTS_MAX_AGE=policy.BAKED_HSTS_MAX_AGE,
-        HSTS_INCLUDE_SUBDOMAINS=policy.BAKED_HSTS_INCLUDE_SUBDOMAINS,
-        HSTS_PRELOAD=policy.BAKED_HSTS_PRELOAD,
-        FRAME_POLICY=policy.BAKED_FRAME_POLICY,
-        TRUSTED_PROXY_HOPS=0,
-    )
+    app.config.from_mapping(SECRET, **policy.BAKED_ANSWERS, TRUSTED_PROXY_HOPS=0)
     if environment:
         app.config.from_prefixed_env()
     app.config.update(settings)

@@ -32,6 +32,13 @@ BAKED_HSTS_MAX_AGE = {{ cookiecutter.hsts_max_age | int }}
 BAKED_HSTS_INCLUDE_SUBDOMAINS = {{ cookiecutter.hsts_include_subdomains }}
 BAKED_HSTS_PRELOAD = {{ cookiecutter.hsts_preload }}
 BAKED_FRAME_POLICY = "{{ cookiecutter.frame_policy | escape_for_string }}"
+BAKED_ANSWERS = {
+    "HSTS": BAKED_HSTS,
+    "HSTS_MAX_AGE": BAKED_HSTS_MAX_AGE,
+    "HSTS_INCLUDE_SUBDOMAINS": BAKED_HSTS_INCLUDE_SUBDOMAINS,
+    "HSTS_PRELOAD": BAKED_HSTS_PRELOAD,
+    "FRAME_POLICY": BAKED_FRAME_POLICY,
+}
 
 NO_STORE = "no-store, max-age=0"
 HSTS_HEADER = "Strict-Transport-Security"
