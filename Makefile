@@ -44,10 +44,14 @@ bench: $(READY)
 
 # testkit, the tests' and benchmarks' helpers, goes in editable: tests,
 # benchmarks and the servers they start all `import testkit` with no path set.
+# uv (from PyPI, into the venv by pip) installs the rest several times faster
+# than pip does.
+UV_VERSION := 0.13.8
 $(READY): requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --editable .
 	touch $@
 
 clean:
