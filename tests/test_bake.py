@@ -27,6 +27,8 @@ BAKED_FILES = {
     "src/example_service/security/__init__.py",
     "src/example_service/security/check.py",
     "src/example_service/security/cli.py",
+    "src/example_service/security/csp.py",
+    "src/example_service/security/floor.py",
     "src/example_service/security/nonce.py",
     "src/example_service/security/policy.py",
     "src/example_service/security/reports.py",

@@ -21,14 +21,14 @@ from weakref import WeakKeyDictionary
 from flask import Flask, Request, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .csp import NONCE_SLOT
+from .floor import PolicyError
 from .nonce import NONCE_KEY, add_nonce_headers, csp_nonce
 from .policy import (
     NO_STORE,
-    NONCE_SLOT,
     REPORT_PATH,
     Extension,
     Policy,
-    PolicyError,
     build,
     whole_number,
 )

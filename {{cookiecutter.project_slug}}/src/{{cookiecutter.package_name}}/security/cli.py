@@ -8,7 +8,8 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .check import check
-from .policy import DEFAULT_REPORT_URI, NONCE_SLOT
+from .csp import NONCE_SLOT
+from .policy import DEFAULT_REPORT_URI
 
 security_cli = AppGroup("security", help="Inspect the security-header policy.")
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from flask import current_app, has_request_context, request
 from werkzeug.datastructures import Headers
 
-from .policy import NONCE_SLOT
+from .csp import NONCE_SLOT
 
 NONCE_BYTES = 16  # 128 bits from the OS's CSPRNG, as 22 base64url characters
 NONCE_KEY = "security.csp_nonce"  # in the request's WSGI environ
