@@ -4,16 +4,21 @@ Written here rather than computed by the code under test, so that a change to
 what a baked service sends shows up as a change to these literals.
 """
 
-# Over plain HTTP; violations are reported to the service's own receiver.
+# Over plain HTTP; violations are reported to the service's own receiver. Deny
+# by default: 'self' by name for what a service loads, nothing for the rest.
 CSP_SELF = (
-    "default-src 'self'; script-src 'self' 'report-sample'; "
-    "style-src 'self' 'report-sample'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'self'; report-uri /_security/csp-report"
+    "default-src 'none'; script-src 'self' 'report-sample'; "
+    "style-src 'self' 'report-sample'; img-src 'self'; font-src 'self'; "
+    "connect-src 'self'; manifest-src 'self'; media-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'self'; "
+    "report-uri /_security/csp-report"
 )
 CSP_NONE = (
-    "default-src 'self'; script-src 'self' 'report-sample'; "
-    "style-src 'self' 'report-sample'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; report-uri /_security/csp-report"
+    "default-src 'none'; script-src 'self' 'report-sample'; "
+    "style-src 'self' 'report-sample'; img-src 'self'; font-src 'self'; "
+    "connect-src 'self'; manifest-src 'self'; media-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "report-uri /_security/csp-report"
 )
 # Added to the CSP over HTTPS only: Chromium delivers report-to only from secure
 # pages (and ignores report-uri beside it), and over plain HTTP the upgrade

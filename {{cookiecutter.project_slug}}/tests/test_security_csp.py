@@ -92,7 +92,7 @@ def test_a_page_that_asks_gets_its_nonce_in_script_src_and_style_src(path, base_
             f"'nonce-{page_nonce}'",
         ], directive
     assert "'strict-dynamic'" not in csp["script-src"]
-    assert csp["default-src"] == ["'self'"]
+    assert csp["default-src"] == ["'none'"]
 
 
 @pytest.mark.parametrize("base_url", [HTTP, HTTPS], ids=["http", "https"])
@@ -535,8 +535,8 @@ def test_a_trial_policy_is_sent_beside_the_enforced_one_with_the_same_reporting(
         **({"report-to": ["csp"]} if base_url == HTTPS else {}),
     }
     assert "upgrade-insecure-requests" not in trial  # never, whatever the scheme
-    assert enforced["default-src"] == ["'self'"]  # enforced as before
-    assert "img-src" not in enforced
+    assert enforced["default-src"] == ["'none'"]  # enforced as before
+    assert enforced["img-src"] == ["'self'"]
 
 
 def test_a_trial_from_the_environment(monkeypatch):

@@ -53,11 +53,33 @@ def sent(app: Flask, path: str = "/", base_url: str = HTTPS):
 CDN = {"img-src": ["https://cdn.example.com"]}
 
 
-def test_csp_extend_adds_to_what_default_src_allowed():
+def test_csp_extend_adds_to_what_the_baseline_names():
     csp = csp_directives(sent(make_app(CSP_EXTEND=CDN))["Content-Security-Policy"])
     assert csp["img-src"] == ["'self'", "https://cdn.example.com"]
-    assert csp["default-src"] == ["'self'"]
+    assert csp["default-src"] == ["'none'"]
     assert csp["object-src"] == ["'none'"]
+
+
+def test_a_directive_the_baseline_leaves_out_gets_the_added_sources_alone():
+    """It starts from default-src 'none', as a browser would fall back to it."""
+    frames = {"frame-src": ["'self'", "https://maps.example.com"]}
+    csp = csp_directives(sent(make_app(CSP_EXTEND=frames))["Content-Security-Policy"])
+    assert csp["frame-src"] == ["'self'", "https://maps.example.com"]
+    assert csp["default-src"] == ["'none'"]
+    assert "child-src" not in csp
+
+
+def test_frames_stay_closed_until_a_setting_names_them():
+    csp = csp_directives(sent(make_app())["Content-Security-Policy"])
+    assert csp["default-src"] == ["'none'"]
+    for directive in ("frame-src", "child-src", "fenced-frame-src", "worker-src"):
+        assert directive not in csp  # frames fall back to 'none', workers to scripts
+
+
+def test_workers_start_from_script_src():
+    workers = {"worker-src": ["https://workers.example.com"]}
+    csp = csp_directives(sent(make_app(CSP_EXTEND=workers))["Content-Security-Policy"])
+    assert csp["worker-src"] == ["'self'", "https://workers.example.com"]
 
 
 def test_csp_extend_from_the_environment(monkeypatch):
@@ -87,17 +109,14 @@ def test_a_child_directive_starts_from_its_extended_parent():
     ]
 
 
-def test_a_source_added_to_default_src_still_reaches_scripts_and_styles():
-    """As it did through the fallback before script-src and style-src were spelt out."""
+def test_a_source_added_to_default_src_reaches_only_what_the_baseline_leaves_to_it():
+    """The directives the baseline names keep their own sources, as browsers do."""
     cdn = {"default-src": ["https://cdn.example.com"]}
     csp = csp_directives(sent(make_app(CSP_EXTEND=cdn))["Content-Security-Policy"])
-    assert csp["default-src"] == ["'self'", "https://cdn.example.com"]
+    assert csp["default-src"] == ["https://cdn.example.com"]
     for directive in ("script-src", "style-src"):
-        assert csp[directive] == [
-            "'self'",
-            "https://cdn.example.com",
-            "'report-sample'",
-        ]
+        assert csp[directive] == ["'self'", "'report-sample'"]
+    assert csp["img-src"] == ["'self'"]
 
 
 def test_a_source_already_there_is_not_repeated():
@@ -298,7 +317,7 @@ def test_an_override_applies_to_its_view_only():
         "https://tiles.example.com",
     ]
     assert "geolocation=(self)" in on_map["Permissions-Policy"].split(", ")
-    assert "img-src" not in plain["Content-Security-Policy"]
+    assert csp_directives(plain["Content-Security-Policy"])["img-src"] == ["'self'"]
     assert "geolocation=()" in plain["Permissions-Policy"].split(", ")
 
 
@@ -417,10 +436,31 @@ def test_security_show_lists_headers_settings_exceptions_and_overrides():
     assert machine["exceptions"] == {
         "script-src 'unsafe-eval'": "legacy charts, SEC-4242"
     }
+    assert machine["csp_extended"] == {
+        "script-src": {
+            "starts_from": "script-src 'self'",
+            "sends": "'self' 'unsafe-eval' 'report-sample'",
+        }
+    }
     assert machine["overrides"]["partner"]["override"]["frame_ancestors"] == [
         "https://partner.example.com"
     ]
     assert "X-Frame-Options" not in machine["overrides"]["partner"]["https"]
+
+
+def test_security_show_says_where_each_extended_directive_starts():
+    """A directive the baseline leaves out starts from default-src 'none': the
+    team's sources alone; one it names keeps its own."""
+    app = app_with_views(
+        CSP_EXTEND={"frame-src": ["'self'"], "img-src": ["https://cdn.example.com"]}
+    )
+    lines = app.test_cli_runner().invoke(args=["security", "show"]).output.splitlines()
+    assert "  frame-src: from default-src 'none' to 'self'" in lines
+    assert "  img-src: from img-src 'self' to 'self' https://cdn.example.com" in lines
+    assert (
+        "    csp_extend img-src: from img-src 'self' https://cdn.example.com "
+        "to 'self' https://cdn.example.com https://tiles.example.com"
+    ) in lines
 
 
 # Any CSP_EXTEND at all: refused in one line, or the floor holds and each
@@ -441,6 +481,20 @@ NEVER_IN_CODE = {
     "'unsafe-eval'",
     "'unsafe-hashes'",
     "'wasm-unsafe-eval'",
+}
+# What the baseline names besides default-src, and the first source of each,
+# which no setting takes away.
+NAMED = {
+    "script-src": "'self'", "style-src": "'self'", "img-src": "'self'",
+    "font-src": "'self'", "connect-src": "'self'", "manifest-src": "'self'",
+    "media-src": "'self'", "object-src": "'none'", "base-uri": "'self'",
+    "form-action": "'self'", "frame-ancestors": BAKED_FRAME_ANCESTORS,
+}  # fmt: skip
+NAMED_BY_THE_SERVICE = {
+    "default-src",
+    "report-uri",
+    "report-to",
+    "upgrade-insecure-requests",
 }
 SAFE = [
     "'self'", "'strict-dynamic'", "'report-sample'", "'sha256-AbC+/de='", "data:",
@@ -489,7 +543,12 @@ def test_any_csp_extend_is_refused_or_keeps_the_floor(extend):
         return
     event("sent")
     csp = csp_directives(sent(app)["Content-Security-Policy"])
-    assert csp["default-src"][0] == "'self'"
+    # Deny by default: 'none' gives way only to what the setting adds.
+    added_to_default = list(dict.fromkeys(extend.get("default-src", [])))
+    assert csp["default-src"] == (added_to_default or ["'none'"])
+    assert set(csp) <= {*NAMED, *extend, *NAMED_BY_THE_SERVICE}
+    for directive in NAMED:
+        assert csp[directive][0] == NAMED[directive]
     assert csp["object-src"] == ["'none'"]
     assert csp["base-uri"] == ["'self'"]
     assert csp["form-action"][0] == "'self'"

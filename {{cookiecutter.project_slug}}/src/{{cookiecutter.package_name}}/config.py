@@ -17,9 +17,11 @@ HSTS_PRELOAD = {{ cookiecutter.hsts_preload }}
 FRAME_POLICY = "{{ cookiecutter.frame_policy | escape_for_string }}"
 
 # Extend the policy here, never in the security package (the template owns it).
-# Content-Security-Policy: directive -> sources to add. A directive the
-# baseline leaves to default-src starts from default-src's sources, e.g.
+# Content-Security-Policy: directive -> sources to add, e.g.
 # {"img-src": ["https://cdn.example.com"]} sends img-src 'self' https://cdn.example.com.
+# The baseline denies by default: a directive it leaves out falls back to
+# default-src 'none', so {"frame-src": ["'self'"]} sends frame-src 'self' alone
+# (frames are closed until a setting opens them; workers follow script-src).
 CSP_EXTEND: dict[str, list[str]] = {}
 # Permissions-Policy: feature -> who may use it; every other feature stays denied.
 # e.g. {"camera": ["self"], "geolocation": ["self", "https://maps.example.com"]}

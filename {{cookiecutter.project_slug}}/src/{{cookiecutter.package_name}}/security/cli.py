@@ -26,6 +26,22 @@ EXTENSION_SETTINGS: dict[str, object] = {
 NONCE_SHOWN = "<nonce>"  # where a page's nonce goes, in what show prints
 
 
+def extended(csp_extended: dict[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """Where each extended CSP directive started and what it sends: one the
+    baseline leaves out starts from its fallback (default-src 'none': nothing)."""
+    return {
+        directive: {"starts_from": start, "sends": sends}
+        for directive, (start, sends) in sorted(csp_extended.items())
+    }
+
+
+def extended_text(csp_extended: dict[str, dict[str, str]], indent: str) -> list[str]:
+    return [
+        f"{indent}{directive}: from {step['starts_from']} to {step['sends']}"
+        for directive, step in csp_extended.items()
+    ]
+
+
 def effective_policy() -> dict[str, Any]:
     """Everything a security review asks about, from the running app's own state."""
     state = current_app.extensions["security"]
@@ -44,6 +60,7 @@ def effective_policy() -> dict[str, Any]:
                 "permissions_allow": dict(extension.permissions_allow),
                 "frame_ancestors": list(extension.frame_ancestors or []),
             },
+            "csp_extended": extended(prepared.policy.csp_extended),
             "https": dict(prepared.policy.https),
             "http": dict(prepared.policy.http),
         }
@@ -61,6 +78,7 @@ def effective_policy() -> dict[str, Any]:
             for key, unchanged in EXTENSION_SETTINGS.items()
             if config.get(key) not in (None, unchanged)
         },
+        "csp_extended": extended(default.csp_extended),
         "exceptions": dict(state.exceptions_used),
         "overrides": views,
     }
@@ -88,6 +106,12 @@ def show(as_json: bool) -> None:
     lines += [f"  {k} = {json.dumps(v)}" for k, v in policy["settings"].items()] or [
         "  none"
     ]
+    if policy["csp_extended"]:
+        lines.append(
+            "CSP directives CSP_EXTEND changes (one the baseline leaves out starts "
+            "from its fallback; 'none' gives way to what is added):"
+        )
+        lines += extended_text(policy["csp_extended"], "  ")
     lines.append("Exceptions in use:")
     lines += [f"  {k}: {why}" for k, why in policy["exceptions"].items()] or ["  none"]
     lines.append("Views with an override:")
@@ -95,6 +119,7 @@ def show(as_json: bool) -> None:
         lines.append(
             f"  {endpoint} {' '.join(view['rules'])}: {json.dumps(view['override'])}"
         )
+        lines += extended_text(view["csp_extended"], "    csp_extend ")
         for name in policy["https"] | view["https"]:
             value = view["https"].get(name, "not sent")
             if value != policy["https"].get(name):

@@ -143,18 +143,29 @@ def extend_csp(
     additions: Mapping[str, Sequence[str]],
     where: str,
     floor: Floor,
-) -> None:
-    """Add ``additions`` to ``csp`` in place, each checked against the floor."""
+) -> dict[str, str]:
+    """Add ``additions`` to ``csp`` in place, each checked against the floor.
+
+    A directive ``csp`` does not name starts from the fallback a browser would
+    use (with default-src 'none', nothing: the additions alone), so adding
+    never narrows. Returns where each extended directive started, e.g.
+    ``{"frame-src": "default-src 'none'"}``, for ``security show``.
+    """
     entries = named_lists(additions, where, FALLBACKS, CSP_EXAMPLE)
+    started: dict[str, str] = {}
     # Nearer-the-root directives first, so a child starts from its extended parent.
     for directive, sources in sorted(entries, key=lambda e: len(FALLBACKS[e[0]])):
         for source in sources:
             check_csp_source(directive, source, where, floor)
         current = csp.get(directive)
         if current is None:
-            inherited = next((csp[d] for d in FALLBACKS[directive] if d in csp), [])
-            current = csp[directive] = list(inherited)
+            parent = next((d for d in FALLBACKS[directive] if d in csp), None)
+            current = csp[directive] = list(csp[parent]) if parent else []
+            started[directive] = f"{parent} {' '.join(current)}" if parent else ""
+        else:
+            started[directive] = f"{directive} {' '.join(current)}"
         add_sources(current, sources)
+    return started
 
 
 def add_sources(current: list[str], sources: Sequence[str]) -> None:

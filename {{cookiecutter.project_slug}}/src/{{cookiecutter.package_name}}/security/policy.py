@@ -52,6 +52,23 @@ COEP_VALUES = ("require-corp", "credentialless", "unsafe-none")
 DEFAULT_REPORT_URI = "/_security/csp-report"
 # The Reporting API group that report-to names and Reporting-Endpoints defines.
 REPORT_GROUP = "csp"
+# The Content-Security-Policy before the team's settings, frame-ancestors
+# aside (from FRAME_POLICY). Deny by default: 'self' by name for what a web
+# service loads, and nothing for the rest (frames, and any fetch directive
+# browsers add later), unless CSP_EXTEND names it. Workers follow script-src.
+CSP_BASELINE: dict[str, tuple[str, ...]] = {
+    "default-src": ("'none'",),
+    "script-src": ("'self'",),
+    "style-src": ("'self'",),
+    "img-src": ("'self'",),
+    "font-src": ("'self'",),
+    "connect-src": ("'self'",),
+    "manifest-src": ("'self'",),
+    "media-src": ("'self'",),
+    "object-src": ("'none'",),
+    "base-uri": ("'self'",),
+    "form-action": ("'self'",),
+}
 # Denied unless PERMISSIONS_ALLOW says otherwise: the OWASP Secure Headers
 # Project's list, less web-share, which Chromium reports as unrecognized.
 # sync-xhr keeps (self), as in that list.
@@ -119,6 +136,9 @@ class Policy:
     nonce_https: list[tuple[str, str]] = field(default_factory=list)
     nonce_http: list[tuple[str, str]] = field(default_factory=list)
     report_uri: str = DEFAULT_REPORT_URI
+    # CSP directives the settings (or the view's override) extend: where each
+    # started (its own sources, or its fallback's) and what it sends.
+    csp_extended: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def whole_number(config: Mapping[str, Any], key: str) -> int:
@@ -291,21 +311,16 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
     trial = report_only_policy(config)
     strict_dynamic = yes_no(config, "CSP_STRICT_DYNAMIC", default=False)
 
-    csp: dict[str, list[str]] = {
-        "default-src": ["'self'"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": [FRAME_ANCESTORS[frames]],
-    }
+    csp = {d: list(sources) for d, sources in CSP_BASELINE.items()}
+    csp["frame-ancestors"] = [FRAME_ANCESTORS[frames]]
     permissions = {f: list(items) for f, items in PERMISSIONS_BASELINE.items()}
-    extend_csp(csp, config.get("CSP_EXTEND") or {}, "CSP_EXTEND", floor)
+    started = extend_csp(csp, config.get("CSP_EXTEND") or {}, "CSP_EXTEND", floor)
     allow_permissions(
         permissions, config.get("PERMISSIONS_ALLOW") or {}, "PERMISSIONS_ALLOW", floor
     )
     framed_by_others = False
     if view is not None:
-        extend_csp(csp, view.csp_extend, f"{view.where} csp_extend", floor)
+        started = extend_csp(csp, view.csp_extend, f"{view.where} csp_extend", floor)
         allow_permissions(
             permissions,
             view.permissions_allow,
@@ -319,6 +334,7 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
             add_sources(csp["frame-ancestors"], view.frame_ancestors)
             framed_by_others = True
     csp = with_report_sample(csp)
+    extended = {d: (start, " ".join(csp[d])) for d, start in started.items()}
 
     def policies(
         https: bool,
@@ -365,4 +381,5 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
         nonce_https=policies(True, nonce_csp, nonce_trial),
         nonce_http=policies(False, nonce_csp, nonce_trial),
         report_uri=reports_to,
+        csp_extended=extended,
     )
