@@ -23,6 +23,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 PAGE_TEXT = "This service is running."
 CSV = "col1,col2\r\nval1,val2\r\n"
+# What a team adds to the home page: one inline script, by nonce.
+NONCED_SCRIPT = (
+    '<script nonce="{{ csp_nonce() }}">document.body.dataset.script = "ran";</script>\n'
+)
+# The policy opened for frames, as a team that frames its own pages opens it.
+FRAMES_OPEN = {"FLASK_CSP_EXTEND": json.dumps({"frame-src": ["'self'"]})}
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +46,20 @@ class Server:
         """Requests the server logged, e.g. hits("GET /cache ")."""
         return self.log.read_text().count(f'"{request_line}')
 
+    def violation(self, **fields: str) -> dict | None:
+        """The first violation the receiver logged with these fields, waiting
+        up to 10 s for it (report-uri posts come within a second)."""
+        deadline = time.monotonic() + 10
+        while True:
+            for line in self.log.read_text().splitlines():
+                if "WARNING in reports: " in line:
+                    found = json.loads(line.split("WARNING in reports: ", 1)[1])
+                    if all(found.get(k) == v for k, v in fields.items()):
+                        return found
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.1)
+
 
 def serve_baked(
     tmp_path_factory, *app: str, routes: str = "", env: dict | None = None, **answers
@@ -49,6 +69,8 @@ def serve_baked(
     (project / "src/example_service/static/frame.html").write_text(
         '<!doctype html><title>framing</title><iframe src="/"></iframe>\n'
     )
+    index = project / "src/example_service/templates/index.html"
+    index.write_text(index.read_text().replace("</body>", NONCED_SCRIPT + "</body>"))
     routes_py = project / "src/example_service/routes.py"
     routes_py.write_text(routes_py.read_text() + routes)
     with gunicorn(
@@ -64,12 +86,20 @@ def serve_baked(
 
 @pytest.fixture(scope="module")
 def sameorigin(tmp_path_factory):
+    """The default bake, as a team starts: frames closed (frame-src 'none')."""
     yield from serve_baked(tmp_path_factory, frame_policy="SAMEORIGIN")
 
 
 @pytest.fixture(scope="module")
+def frames_open(tmp_path_factory):
+    """SAMEORIGIN, its frames opened to its own pages by CSP_EXTEND."""
+    yield from serve_baked(tmp_path_factory, env=FRAMES_OPEN, frame_policy="SAMEORIGIN")
+
+
+@pytest.fixture(scope="module")
 def deny(tmp_path_factory):
-    yield from serve_baked(tmp_path_factory, frame_policy="DENY")
+    """DENY, with frames opened, so that frame-ancestors is what refuses them."""
+    yield from serve_baked(tmp_path_factory, env=FRAMES_OPEN, frame_policy="DENY")
 
 
 @pytest.fixture(scope="module")
@@ -209,11 +239,35 @@ def test_a_frame_whose_server_is_down_does_not_count_as_blocked(browser, attacke
     assert not outcome.rendered
 
 
-def test_sameorigin_lets_the_service_frame_itself(browser, sameorigin):
+def test_sameorigin_lets_the_service_frame_itself(browser, frames_open):
     outcome = frame(
-        browser, f"{sameorigin.url}/static/frame.html", f"{sameorigin.url}/"
+        browser, f"{frames_open.url}/static/frame.html", f"{frames_open.url}/"
     )
     assert outcome.rendered, outcome
+
+
+def test_a_same_origin_frame_is_blocked_and_reported_until_frame_src_opens_it(
+    browser, sameorigin, frames_open
+):
+    closed = frame(browser, f"{sameorigin.url}/static/frame.html", f"{sameorigin.url}/")
+    assert not closed.answered  # refused before it was asked for
+    assert not closed.rendered
+    assert any(
+        "Framing" in m and "default-src 'none'" in m and "has been blocked" in m
+        for m in closed.console
+    ), closed
+    reported = sameorigin.violation(
+        document=f"{sameorigin.url}/static/frame.html", directive="frame-src"
+    )
+    assert reported is not None, "the blocked frame was not reported"
+    assert reported["blocked"] == f"{sameorigin.url}/"
+    assert reported["disposition"] == "enforce"
+    opened = frame(
+        browser, f"{frames_open.url}/static/frame.html", f"{frames_open.url}/"
+    )
+    assert opened.answered, opened
+    assert opened.rendered, opened
+    assert opened.console == []
 
 
 def test_deny_refuses_even_the_service_itself(browser, deny):
@@ -285,6 +339,8 @@ class Console:
 
     messages: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    loaded: list[str] = field(default_factory=list)
+    looked: object = None  # what ``look`` found on the page
 
     def saw_message(self, message) -> None:
         self.messages.append(f"{message.type}: {message.text}")
@@ -295,6 +351,8 @@ class Console:
     def saw_response(self, response) -> None:
         if response.status >= 400:
             self.failed.append(f"{response.url} {response.status}")
+        else:
+            self.loaded.append(response.url)
 
     def saw_log_entry(self, event) -> None:
         """Chromium's own log (DevTools), which names the URL of a failed load."""
@@ -304,7 +362,17 @@ class Console:
         )
 
 
-def console_of(browser, url: str) -> Console:
+# What the home page shows: the nonce'd script ran, style.css applied.
+HOME_PAGE = """() => ({
+    script: document.body.dataset.script,
+    stylesheet: [...document.styleSheets].some(
+        (sheet) => sheet.href.endsWith("/static/style.css") && sheet.cssRules.length > 0
+    ),
+    maxWidth: getComputedStyle(document.body).maxWidth,
+})"""
+
+
+def console_of(browser, url: str, look: str | None = None) -> Console:
     console = Console()
     context = browser.new_context()
     try:
@@ -318,15 +386,30 @@ def console_of(browser, url: str) -> Console:
         devtools.send("Log.enable")
         page.goto(url, wait_until="load", timeout=15000)
         page.wait_for_timeout(500)  # late warnings (favicon, policy parsing)
+        if look is not None:
+            console.looked = page.evaluate(look)
     finally:
         context.close()
     return console
 
 
-def test_the_home_page_logs_nothing_in_chromiums_console(browser, sameorigin):
-    console = console_of(browser, f"{sameorigin.url}/")
+def test_the_home_page_renders_whole_and_logs_nothing_in_chromiums_console(
+    browser, sameorigin
+):
+    """Under the deny-by-default policy: its stylesheet applies, its favicon
+    loads, its nonce'd script runs, and Chromium has nothing to say."""
+    console = console_of(browser, f"{sameorigin.url}/", look=HOME_PAGE)
     assert console.messages == []
     assert console.failed == []
+    assert console.looked == {
+        "script": "ran",
+        "stylesheet": True,
+        "maxWidth": "640px",  # 40rem, from style.css
+    }
+    assert {
+        f"{sameorigin.url}/static/style.css",
+        f"{sameorigin.url}/static/favicon.svg",
+    } <= set(console.loaded)
 
 
 class UnknownFeaturePage(http.server.BaseHTTPRequestHandler):
