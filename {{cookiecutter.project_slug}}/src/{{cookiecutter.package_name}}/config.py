@@ -37,7 +37,7 @@ CSP_REPORT_URI = "/_security/csp-report"
 # Trial a stricter policy before enforcing it: a whole policy, directive ->
 # sources, sent as Content-Security-Policy-Report-Only beside the enforced
 # one. Browsers report what it would block and block nothing. e.g.
-# {"default-src": ["'self'"], "require-trusted-types-for": ["'script'"]}
+# {"script-src": ["'none'"], "require-trusted-types-for": ["'script'"]}
 CSP_REPORT_ONLY: dict[str, list[str]] = {}
 # On pages that call csp_nonce(), also send 'strict-dynamic': scripts that a
 # nonce'd script loads may run too, and 'self' no longer lets a script run,
