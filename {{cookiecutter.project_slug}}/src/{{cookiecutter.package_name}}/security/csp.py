@@ -286,9 +286,9 @@ def with_report_sample(csp: dict[str, list[str]]) -> dict[str, list[str]]:
     report shows the first characters of the blocked code.
 
     script-src and style-src are spelt out first, from default-src, when the
-    policy leaves them to it; after every extension, so that a source added
-    to default-src still reaches scripts and styles, as it did through the
-    fallback. They come right after default-src.
+    policy leaves them to it (a trial may; the baseline names both), so that
+    default-src's sources still reach scripts and styles, as they did through
+    the fallback. They come right after default-src.
     """
     if "default-src" in csp:
         for directive in ("script-src", "style-src"):
