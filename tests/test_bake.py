@@ -29,6 +29,7 @@ BAKED_FILES = {
     "src/example_service/security/cli.py",
     "src/example_service/security/nonce.py",
     "src/example_service/security/policy.py",
+    "src/example_service/security/aggregate.py",
     "src/example_service/security/reports.py",
     "src/example_service/static/favicon.svg",
     "src/example_service/static/style.css",
@@ -42,6 +43,7 @@ BAKED_FILES = {
     "tests/test_security_csp.py",
     "tests/test_security_headers.py",
     "tests/test_security_policy.py",
+    "tests/test_security_reports.py",
 }
 
 
