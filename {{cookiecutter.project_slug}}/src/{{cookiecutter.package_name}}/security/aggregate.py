@@ -16,7 +16,9 @@ whole log the counts add up to the violations accepted, however many arrive:
 
 Time moves when a report arrives: a window that has ended is written by the
 next report, or by ``close()`` as the process stops (gunicorn's worker_exit
-hook, and atexit for other servers), so no thread of its own is needed. A
+hook, and atexit for other servers), so no thread of its own is needed. What
+``close()`` writes keeps to the rate in a second of its own, with one
+over-rate line for all that is left. A
 lock keeps the counts right under a threaded server; lines are written
 outside it.
 """
@@ -120,7 +122,8 @@ class Tally:
         out: list[Line] = []
         with self.lock:
             now = self.clock()
-            self.tick(now, out)
+            if int(now) != self.second:  # what is over the rate so far: one line, below
+                self.second, self.written_this_second = int(now), 0
             self.end_window(now, out)
             self.write_over_rate(out)
         self.write_all(out)
