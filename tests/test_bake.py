@@ -43,6 +43,7 @@ BAKED_FILES = {
     "tests/test_security_csp.py",
     "tests/test_security_headers.py",
     "tests/test_security_policy.py",
+    "tests/test_security_report_log.py",
     "tests/test_security_reports.py",
 }
 
