@@ -29,7 +29,7 @@ PERMISSIONS_ALLOW: dict[str, list[str]] = {}
 # CDNs): set "credentialless" to load such images without cookies instead.
 COEP = "require-corp"
 # Where browsers send Content-Security-Policy violation reports: a path on this
-# service (its own receiver, which logs each one) or the organisation's
+# service (its own receiver, which logs them) or the organisation's
 # collector as an https:// URL. Never http://: reports carry URLs and code.
 CSP_REPORT_URI = "/_security/csp-report"
 # The receiver logs the first of identical violations at once and their
