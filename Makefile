@@ -34,13 +34,15 @@ nginx:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx) >/dev/null 2>&1 \
 		|| echo "nginx could not be installed: the proxy tests will skip"
 
-# Figures, not tests: see benchmarks/bench.py. wrk (Debian) drives the
+# Figures, not tests: see benchmarks/bench.py (the baseline's cost) and
+# benchmarks/bench_reports.py (the report receiver under a flood). wrk (Debian) drives the
 # end-to-end part; without it (not root, no apt) that part is skipped.
 bench: $(READY)
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 \
 		|| (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 \
 		|| echo "wrk could not be installed: end-to-end figures will be skipped"
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench_reports.py
 
 # testkit, the tests' and benchmarks' helpers, goes in editable: tests,
 # benchmarks and the servers they start all `import testkit` with no path set.

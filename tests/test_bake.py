@@ -31,6 +31,7 @@ BAKED_FILES = {
     "src/example_service/security/floor.py",
     "src/example_service/security/nonce.py",
     "src/example_service/security/policy.py",
+    "src/example_service/security/aggregate.py",
     "src/example_service/security/reports.py",
     "src/example_service/static/favicon.svg",
     "src/example_service/static/style.css",
@@ -44,6 +45,8 @@ BAKED_FILES = {
     "tests/test_security_csp.py",
     "tests/test_security_headers.py",
     "tests/test_security_policy.py",
+    "tests/test_security_report_log.py",
+    "tests/test_security_reports.py",
 }
 
 

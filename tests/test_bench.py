@@ -1,6 +1,7 @@
 """The benchmark stays runnable, and refuses a contender that drops headers."""
 
 import importlib.util
+import re
 
 import pytest
 from flask import Flask
@@ -9,6 +10,7 @@ from testkit import TEMPLATE
 from testkit.commands import python
 
 BENCH = TEMPLATE / "benchmarks" / "bench.py"
+BENCH_REPORTS = TEMPLATE / "benchmarks" / "bench_reports.py"
 
 
 def test_benchmark_runs_and_prints_its_figures(tmp_path):
@@ -37,3 +39,21 @@ def test_a_contender_that_drops_headers_is_refused():
         SystemExit, match="baked service sends X-Frame-Options 0 times on /"
     ):
         bench.check_claims({"baked service": impostor})
+
+
+@pytest.mark.xdist_group("gunicorn")
+def test_the_report_flood_benchmark_runs_and_accounts_for_every_violation(tmp_path):
+    result = python(
+        BENCH_REPORTS,
+        *("--rounds", "1", "--seconds", "1", "--clients", "2", "--batch", "10"),
+        cwd=tmp_path,
+        timeout=300,
+    )
+    [receiver] = [
+        line for line in result.stdout.splitlines() if line.startswith("Receiver: ")
+    ]
+    logged, accepted = re.search(
+        r"add up to ([\d,]+) of ([\d,]+) accepted", receiver
+    ).groups()
+    assert logged == accepted != "0"
+    assert "during the flood" in result.stdout

@@ -114,6 +114,14 @@ def on_starting(server: object) -> None:
         raise SystemExit(f"error: {error}") from None
 
 
+def worker_exit(server: object, worker: object) -> None:
+    """A worker stopping (graceful stop, SIGTERM) writes the counts of CSP
+    violations it still holds, so the log accounts for every one."""
+    from {{ cookiecutter.package_name }}.security.reports import close_all
+
+    close_all()
+
+
 # Workers' heartbeat files go in memory: a read-only root filesystem (see
 # deploy/kubernetes.yaml) then works, and a slow disk cannot stall a worker.
 # gunicorn makes its files there with mkstemp, so a shared directory is safe.

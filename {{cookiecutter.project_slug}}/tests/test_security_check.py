@@ -1,17 +1,20 @@
 """``flask security check``: a deployment's live headers against the service's own.
 
-The deployments here are a small stdlib server on 127.0.0.1 that answers with
-whatever headers a test gives it: the app's own, or the app's after a "proxy"
-stripped, repeated or added one.
+The deployments here are a small stdlib server on 127.0.0.1 that answers,
+over TLS with a certificate of a throwaway CA (trustme) that the check is made
+to trust, with whatever headers a test gives it: the app's own, or the app's
+after a "proxy" stripped, repeated or added one.
 """
 
 import http.server
 import json
 import socket
+import ssl
 import threading
 import uuid
 
 import pytest
+import trustme
 from flask import make_response
 
 from {{ cookiecutter.package_name }}.security.check import (
@@ -47,9 +50,23 @@ class Replay(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A CA and a certificate for 127.0.0.1: (server's context, CA's PEM file)."""
+    ca = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    cafile = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(cafile))
+    return context, cafile
+
+
 @pytest.fixture
-def deployment():
+def deployment(certificate, monkeypatch):
+    context, cafile = certificate
+    monkeypatch.setenv("SSL_CERT_FILE", str(cafile))  # the CA the check trusts
     server = ReplayServer(("127.0.0.1", 0), Replay)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
     server.answers = {}
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -64,7 +81,7 @@ def deployment():
 
 
 def url(server, path="/"):
-    return f"http://127.0.0.1:{server.server_address[1]}{path}"
+    return f"https://127.0.0.1:{server.server_address[1]}{path}"
 
 
 def own_headers(app, server, path="/"):
@@ -190,14 +207,14 @@ def test_json_reports_each_url(app, deployment):
         pytest.param(
             "ftp://127.0.0.1/", "not an http:// or https:// URL", id="not-http"
         ),
-        pytest.param("http://127.0.0.1:99999/", "bad URL", id="bad-port"),
-        pytest.param("http:///path", "not an http:// or https:// URL", id="no-host"),
-        pytest.param("http://no-such-host.invalid/", "cannot resolve", id="dns"),
+        pytest.param("https://127.0.0.1:99999/", "bad URL", id="bad-port"),
+        pytest.param("https:///path", "not an http:// or https:// URL", id="no-host"),
+        pytest.param("https://no-such-host.invalid/", "cannot resolve", id="dns"),
     ],
 )
 def test_a_url_that_cannot_be_checked_exits_2_in_one_line(app, address, reason):
     if address == "closed":
-        address = f"http://127.0.0.1:{closed_port()}/"
+        address = f"https://127.0.0.1:{closed_port()}/"
     result = run_check(app, address)
     assert result.exit_code == 2
     assert result.output.splitlines() == [
@@ -208,12 +225,25 @@ def test_a_url_that_cannot_be_checked_exits_2_in_one_line(app, address, reason):
 
 def test_one_unreachable_url_wins_over_mismatches(app, deployment):
     deployment.answers["/"] = (200, [])
-    result = run_check(app, url(deployment), f"http://127.0.0.1:{closed_port()}/")
+    result = run_check(app, url(deployment), f"https://127.0.0.1:{closed_port()}/")
     assert result.exit_code == 2
     assert [line.split()[0] for line in result.output.splitlines()] == [
         "MISMATCH",
         "ERROR",
     ]
+
+
+def test_an_http_url_is_refused_in_one_line_naming_the_https_one(app, deployment):
+    plain = url(deployment).replace("https://", "http://")
+    deployment.answers["/"] = (200, own_headers(app, deployment))
+    result = run_check(app, plain + "page?q=1", url(deployment, "/"))
+    assert result.exit_code == 2
+    refused, checked = result.output.splitlines()
+    assert refused == (
+        f"ERROR {plain}page?q=1: check the https:// URL instead: "
+        f"{url(deployment)}page?q=1"
+    )
+    assert checked.startswith(f"OK {url(deployment)} (200): ")
 
 
 def test_a_server_that_never_answers_times_out():

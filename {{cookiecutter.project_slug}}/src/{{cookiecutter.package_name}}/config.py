@@ -31,9 +31,15 @@ PERMISSIONS_ALLOW: dict[str, list[str]] = {}
 # CDNs): set "credentialless" to load such images without cookies instead.
 COEP = "require-corp"
 # Where browsers send Content-Security-Policy violation reports: a path on this
-# service (its own receiver, which logs each one) or the organisation's
+# service (its own receiver, which logs them) or the organisation's
 # collector as an https:// URL. Never http://: reports carry URLs and code.
 CSP_REPORT_URI = "/_security/csp-report"
+# The receiver logs the first of identical violations at once and their
+# repeats as one line with a count when this many seconds are over.
+CSP_REPORT_WINDOW = 60
+# At most this many receiver lines a second per process; the rest are counted
+# on one line a second. Every line says how many violations it stands for.
+CSP_REPORT_LOG_RATE = 10
 # Trial a stricter policy before enforcing it: a whole policy, directive ->
 # sources, sent as Content-Security-Policy-Report-Only beside the enforced
 # one. Browsers report what it would block and block nothing. e.g.

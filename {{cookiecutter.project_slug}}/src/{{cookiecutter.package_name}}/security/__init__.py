@@ -7,6 +7,10 @@ something different. All lists are built once per app (an overridden view's
 on its first request at the latest), so the hook only adds what a view has
 not set itself. A header a view sets on its own response always wins.
 
+An app mounted under a prefix (``SCRIPT_NAME``, e.g. /svc) sends its reports
+to the receiver under that prefix: the lists for each prefix are built once,
+on its first request, and kept.
+
 ``nonce`` gives pages ``csp_nonce()``: the hook sends the nonce variant of
 the CSP to a page that called it, and the static one to every other;
 ``reports`` is the receiver that violation reports are sent to.
@@ -67,6 +71,7 @@ def override(
     return decorate
 
 
+MAX_ROOTED = 256  # (view, prefix) lists kept; past it, the unprefixed ones
 # (name, lowercased name, value): the hook never lowercases our names per request.
 HeaderList = list[tuple[str, str, str]]
 
@@ -134,7 +139,8 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     default = Prepared(build(app.config))
-    if REPORT_PATH.match(default.policy.report_uri):
+    reports_here = bool(REPORT_PATH.match(default.policy.report_uri))
+    if reports_here:
         register_receiver(app, default.policy.report_uri)
     app.add_template_global(csp_nonce, "csp_nonce")
     by_endpoint: dict[str | None, Prepared] = {None: default}
@@ -168,12 +174,32 @@ def init_app(app: Flask) -> None:
         by_endpoint[endpoint] = prepared
         return prepared
 
+    rooted: dict[tuple[str | None, str], Prepared] = {}
+
+    def under_root(endpoint: str | None, prepared: Prepared, root: str) -> Prepared:
+        """``prepared`` with its reports sent under ``root``, built once."""
+        if len(rooted) >= MAX_ROOTED:
+            return prepared
+        config = {**app.config, "CSP_REPORT_URI": root + default.policy.report_uri}
+        try:
+            found = Prepared(build(config, prepared.extension), prepared.extension)
+        except PolicyError as error:
+            app.logger.error("reports under SCRIPT_NAME %r: %s", root, error)
+            found = prepared
+        rooted[endpoint, root] = found
+        return found
+
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         # The request proxy resolved once: this runs on every response.
         current = cast("LocalProxy[Request]", request)._get_current_object()
         endpoint = current.endpoint
         prepared = by_endpoint.get(endpoint) or late_view(endpoint)
+        root = current.root_path  # SCRIPT_NAME: empty unless mounted under a prefix
+        if root and reports_here:
+            prepared = rooted.get((endpoint, root)) or under_root(
+                endpoint, prepared, root
+            )
         secure = current.is_secure
         response_headers = response.headers
         present = {name.lower() for name, _ in response_headers}

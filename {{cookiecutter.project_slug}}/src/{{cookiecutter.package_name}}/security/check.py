@@ -26,7 +26,7 @@ import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import click
 from flask import Flask, current_app
@@ -302,6 +302,11 @@ def check_url(
     context: ssl.SSLContext | None = None,
     timeout: float = TIMEOUT_SECONDS,
 ) -> Result:
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "http":
+        # What browsers get is what is sent over https: plain http only redirects.
+        https = urlunsplit(parts._replace(scheme="https"))
+        return Result(url, error=f"check the https:// URL instead: {https}")
     try:
         status, sent = fetch(url, context, timeout)
     except Unreachable as error:
@@ -336,7 +341,8 @@ def check(urls: tuple[str, ...], cafile: str | None, as_json: bool) -> None:
     One GET per URL (no redirects, 10 s timeout); the expected headers are what
     this app sends for the same path over https, with the settings of this
     environment: run it with the deployment's settings. Exit 0 when all match,
-    1 on any mismatch, 2 when any URL could not be checked.
+    1 on any mismatch, 2 when any URL could not be checked (an http:// one
+    is not: check its https:// URL).
     """
     # Read once, and only when needed: loading the system's store takes a while.
     needs_tls = cafile is not None or any(

@@ -10,6 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 from .check import check
 from .csp import NONCE_SLOT
 from .policy import DEFAULT_REPORT_URI
+from .reports import DEFAULT_REPORT_LOG_RATE, DEFAULT_REPORT_WINDOW
 
 security_cli = AppGroup("security", help="Inspect the security-header policy.")
 
@@ -22,6 +23,8 @@ EXTENSION_SETTINGS: dict[str, object] = {
     "CSP_REPORT_URI": DEFAULT_REPORT_URI,
     "CSP_REPORT_ONLY": {},
     "CSP_STRICT_DYNAMIC": False,
+    "CSP_REPORT_WINDOW": DEFAULT_REPORT_WINDOW,
+    "CSP_REPORT_LOG_RATE": DEFAULT_REPORT_LOG_RATE,
 }
 NONCE_SHOWN = "<nonce>"  # where a page's nonce goes, in what show prints
 

@@ -1,26 +1,41 @@
-"""The CSP violation receiver: browsers POST reports here; each becomes one log line.
+"""The CSP violation receiver: browsers POST reports here; the log counts them.
 
 It takes both formats browsers send: ``application/csp-report`` (report-uri)
 and ``application/reports+json`` (report-to, the Reporting API), and either
-as ``application/json``. Each violation is logged as one JSON object at
-WARNING, the level gunicorn's default logging shows, through the app's
-logger (``<package>.csp``). Values come from the sender, so they are cut to
-a length and JSON-encoded: a report cannot forge a log line. Bad input gets
-a 4xx and nothing else, and never a 500, whatever the body holds.
+as ``application/json``. What it accepts goes to the app's ``Tally``
+(``aggregate``), which writes JSON lines at WARNING, the level gunicorn's
+default logging shows, through the app's logger (``<package>.csp``): the
+first of identical violations at once, repeats and noise as counts, at most
+CSP_REPORT_LOG_RATE lines a second. Every violation of a body is counted: at
+most 64 KiB, so about 1,100 of them, a few ms of work. Values come from the
+sender, so they are cut to a length and JSON-encoded: a report cannot forge a
+log line. Bad input gets a 4xx and nothing else, and never a 500, whatever
+the body holds.
 """
 
+import atexit
 import json
+import logging
+import weakref
 from collections.abc import Mapping
+from functools import partial
 from typing import IO, Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
+
+from .aggregate import Tally
+from .floor import PolicyError
 
 REPORT_TYPES = frozenset(
     {"application/csp-report", "application/reports+json", "application/json"}
 )
 MAX_REPORT_BYTES = 64 * 1024  # refused (413) before the body is read
 MAX_VALUE_CHARS = 300  # a URL or sample longer than this is cut
-MAX_LOGGED = 100  # violations per request; a batch is rarely more than a few
+DEFAULT_REPORT_WINDOW = 60  # seconds in which identical violations are one count
+DEFAULT_REPORT_LOG_RATE = 10  # lines a second, per process
+TALLY = "security.reports"  # its key in app.extensions
+# Every tally of this process, for close_all() as it stops.
+TALLIES: "weakref.WeakSet[Tally]" = weakref.WeakSet()
 
 # Our name -> the field of each format that holds it (the first one present).
 CSP_REPORT_FIELDS = {
@@ -29,6 +44,7 @@ CSP_REPORT_FIELDS = {
     "blocked": ("blocked-uri",),
     "disposition": ("disposition",),
     "sample": ("script-sample",),
+    "source": ("source-file",),  # not logged: tells an extension's violation apart
 }
 REPORTING_API_FIELDS = {
     "document": ("documentURL",),
@@ -36,14 +52,56 @@ REPORTING_API_FIELDS = {
     "blocked": ("blockedURL",),
     "disposition": ("disposition",),
     "sample": ("sample",),
+    "source": ("sourceFile",),
 }
 
 
 def register_receiver(app: Flask, path: str) -> None:
     """The receiver at ``path``, POST only; its answers get the headers like any other."""
+    tally = Tally(
+        partial(write_line, app.logger.getChild("csp")),
+        window=report_window(app.config),
+        rate=log_rate(app.config),
+    )
+    app.extensions[TALLY] = tally
+    TALLIES.add(tally)
     blueprint = Blueprint("security", __name__)
     blueprint.add_url_rule(path, "csp_report", receive, methods=["POST"])
     app.register_blueprint(blueprint)
+
+
+def report_window(config: Mapping[str, Any]) -> float:
+    value = config.get("CSP_REPORT_WINDOW", DEFAULT_REPORT_WINDOW)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise PolicyError(
+            f"CSP_REPORT_WINDOW must be a number of seconds above 0, e.g. "
+            f"{DEFAULT_REPORT_WINDOW}, got {value!r}"
+        )
+    return value
+
+
+def log_rate(config: Mapping[str, Any]) -> int:
+    value = config.get("CSP_REPORT_LOG_RATE", DEFAULT_REPORT_LOG_RATE)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise PolicyError(
+            f"CSP_REPORT_LOG_RATE must be a whole number of lines a second, 1 or "
+            f"more, e.g. {DEFAULT_REPORT_LOG_RATE}, got {value!r}"
+        )
+    return value
+
+
+def write_line(logger: logging.Logger, line: dict[str, Any]) -> None:
+    logger.warning("%s", json.dumps(line))
+
+
+@atexit.register
+def close_all() -> None:
+    """Write what every tally of this process holds: it is stopping.
+
+    gunicorn.conf.py calls it from worker_exit; atexit covers other servers.
+    """
+    for tally in list(TALLIES):
+        tally.close()
 
 
 def cut(value: Any) -> str | None:
@@ -120,15 +178,6 @@ def receive() -> Response:
     found = violations(payload)
     if found is None:
         abort(400)
-    logger = current_app.logger.getChild("csp")
-    user_agent = cut(request.headers.get("User-Agent"))
-    for violation in found[:MAX_LOGGED]:
-        line = {"event": "csp-violation", **violation, "user_agent": user_agent}
-        logger.warning("%s", json.dumps(line))
-    if len(found) > MAX_LOGGED:
-        skipped = {
-            "event": "csp-violations-not-logged",
-            "count": len(found) - MAX_LOGGED,
-        }
-        logger.warning("%s", json.dumps(skipped))
+    tally: Tally = current_app.extensions[TALLY]
+    tally.add(found, cut(request.headers.get("User-Agent")))
     return Response(status=204)
