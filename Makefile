@@ -45,13 +45,16 @@ bench: $(READY)
 # testkit, the tests' and benchmarks' helpers, goes in editable: tests,
 # benchmarks and the servers they start all `import testkit` with no path set.
 # uv (from PyPI, into the venv by pip) installs the rest several times faster
-# than pip does.
+# than pip does. Unlike pip, uv leaves the bytecode to be compiled on first
+# import, which never happens where PYTHONDONTWRITEBYTECODE is set or the venv
+# is read-only: every bake and every tool then compiles its imports again
+# (a bake 1.2 s instead of 0.5 s), so it is compiled here, once.
 UV_VERSION := 0.13.8
 $(READY): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --editable .
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.txt
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python --no-deps --editable .
 	touch $@
 
 clean:
