@@ -347,6 +347,7 @@ HOSTILE = {
     "newlines": "Two\nlines\r\nand more",
     "jinja-braces": "{{ 7 * 7 }} {% raw %} {# #}",
     "unicode": "Caf\u00e9 \u2013 na\u00efve \u201cquotes\u201d \U0001f512",
+    "html": "<b>Bold</b> & <script>alert(1)</script>",
 }
 
 
@@ -384,16 +385,57 @@ def baked_setting(project: Path, package: str, name: str):
     return json.loads(result.stdout)
 
 
-def assert_green(project: Path):
-    baked_pytest(project)
+# The baked app, built as the service builds it, serving its home page; the
+# name is read back from the page's <title> and <h1> as a browser reads them.
+SERVE_HOME = """
+import json, sys
+from html.parser import HTMLParser
+from {package} import create_app
+
+class Texts(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.inside, self.texts = None, {{"title": "", "h1": ""}}
+    def handle_starttag(self, tag, attrs):
+        self.inside = tag if tag in self.texts else None
+    def handle_endtag(self, tag):
+        self.inside = None
+    def handle_data(self, data):
+        if self.inside:
+            self.texts[self.inside] += data
+
+response = create_app({{"TESTING": True}}).test_client().get("/")
+page = Texts()
+page.feed(response.get_data(as_text=True))
+json.dump({{"status": response.status_code, **page.texts}}, sys.stdout)
+"""
+
+
+def served_home(project: Path, package: str) -> dict:
+    result = python(
+        "-c",
+        SERVE_HOME.format(package=package),
+        cwd=project,
+        env=clean_env(**bake_pythonpath(project)),
+    )
+    return json.loads(result.stdout)
+
+
+def assert_kept_and_served(project: Path, value: str):
+    """What hostile text could break: the source ruff reads, the value read back, the page."""
     baked_lint(project)
+    assert baked_setting(project, "hostile_service", "PROJECT_NAME") == value
+    assert served_home(project, "hostile_service") == {
+        "status": 200,
+        "title": value,
+        "h1": value,
+    }
 
 
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE)
 def test_hostile_text_bakes_a_green_service_that_keeps_it(tmp_path, value):
     project = bake_from_replay(tmp_path, baked_answers(value))
-    assert_green(project)
-    assert baked_setting(project, "hostile_service", "PROJECT_NAME") == value
+    assert_kept_and_served(project, value)
     one_line = value.replace("\r", " ").replace("\n", " ")
     metadata = baked_metadata(project)
     assert metadata["description"] == one_line
@@ -411,8 +453,23 @@ def test_injected_code_never_runs(tmp_path, injection):
     marker = tmp_path / "MARKER"
     value = injection(marker)
     project = bake_from_replay(tmp_path, baked_answers(value))
-    assert_green(project)
-    assert baked_setting(project, "hostile_service", "PROJECT_NAME") == value
+    assert_kept_and_served(project, value)
+    assert not marker.exists()
+
+
+def test_every_hostile_text_at_once_bakes_a_service_whose_own_suite_passes(tmp_path):
+    """The baked suite, run once on every hostile text and injection together.
+
+    The matrix runs it on ordinary names; the per-text tests above check what
+    each text could break (its source, its value, the page that shows it).
+    """
+    marker = tmp_path / "MARKER"
+    texts = [*HOSTILE.values(), *(inject(marker) for inject in INJECTIONS.values())]
+    value = " ".join(texts)
+    project = bake_from_replay(tmp_path, baked_answers(value))
+    result = baked_pytest(project)
+    assert " passed" in result.stdout
+    assert_kept_and_served(project, value)
     assert not marker.exists()
 
 
@@ -440,7 +497,7 @@ def test_names_bake_as_typed(tmp_path, name, description):
     assert metadata["description"] == description
     assert metadata["authors"][0]["name"] == name
     assert baked_setting(project, "hostile_service", "PROJECT_NAME") == name
-    baked_lint(project)  # the hostile-text tests run the baked suite too
+    baked_lint(project)
 
 
 def test_the_default_description_keeps_its_apostrophe(baked_defaults):
@@ -457,7 +514,7 @@ def test_a_double_quote_is_escaped_so_ruff_format_keeps_the_quotes(tmp_path):
     assert 'authors = [{ name = "Zoë \\"Zed\\" O\'Neil \\\\ Ltd", ' in pyproject
     assert baked_setting(project, "hostile_service", "PROJECT_NAME") == typed
     assert baked_metadata(project)["authors"][0]["name"] == typed
-    baked_lint(project)  # the hostile-text tests run the baked suite too
+    baked_lint(project)
 
 
 @pytest.fixture(scope="module")
