@@ -1,5 +1,8 @@
 """The baked pre-commit config works for real, with hooks installed from PyPI."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from testkit import TEMPLATE
@@ -8,12 +11,44 @@ from testkit.template_copy import template_repository
 
 pytestmark = pytest.mark.xdist_group(
     "pre-commit"
-)  # one worker builds the hook environments once
+)  # one worker builds any missing hook environment, while the others test on
+
+
+CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    / "cookiecutter-flask-baseline"
+)
+
+
+def pre_commit_home() -> Path:
+    """pre-commit's store for these tests: outside the clone, kept between runs.
+
+    Building the hook environments from PyPI is most of these tests' time, so
+    they are built once per pin (pre-commit keys each by its config and
+    additional_dependencies: a changed pin builds anew) and reused by every
+    later run and clone. pre-commit locks its store while it installs, so
+    runs in parallel are safe. It is apart from the store a developer's own
+    pre-commit uses (~/.cache/pre-commit); remove it to rebuild from nothing.
+    """
+    return CACHE / "pre-commit"
 
 
 @pytest.fixture(scope="module")
-def pre_commit_env(tmp_path_factory) -> dict[str, str]:
-    return clean_env(PRE_COMMIT_HOME=str(tmp_path_factory.mktemp("pre-commit-home")))
+def pre_commit_env() -> dict[str, str]:
+    """pre-commit's store, and a mypy cache for what the mypy hook reads.
+
+    pre-commit-uv (in .venv) builds the environments with uv, told to compile
+    their bytecode as pip would: where nothing writes bytecode on import
+    (PYTHONDONTWRITEBYTECODE), every hook would otherwise compile its imports
+    on every run. The mypy cache spares the hook re-reading Flask's and
+    pytest's types for every bake (mypy checks each bake's own files anew:
+    they are new files).
+    """
+    return clean_env(
+        PRE_COMMIT_HOME=str(pre_commit_home()),
+        UV_COMPILE_BYTECODE="1",
+        MYPY_CACHE_DIR=str(CACHE / "pre-commit-mypy"),
+    )
 
 
 def pre_commit_all_files(project, env):
