@@ -113,7 +113,19 @@ CACHE_CONTROL = {
 STATUS = {"/no-such-page": 404}
 
 
-@pytest.fixture(params=MATRIX, scope="module")
+# The row of cookiecutter's defaults is also in `make check`, the quick loop.
+DEFAULTS = next(name for name, row in MATRIX.items() if not row.answers)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(
+            name, id=name, marks=[pytest.mark.check] if name == DEFAULTS else []
+        )
+        for name in MATRIX
+    ],
+    scope="module",
+)
 def combination(request, tmp_path_factory) -> tuple[Row, Path]:
     row = MATRIX[request.param]
     return row, bake(tmp_path_factory.mktemp(request.param), **row.answers)
