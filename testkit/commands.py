@@ -33,20 +33,16 @@ CACHE = (
 def pre_commit_env(**extra: str) -> dict[str, str]:
     """The environment for pre-commit, whose hook environments are built once.
 
-    Building them from PyPI is most of what pre-commit costs, so its store is
-    in CACHE: each environment is built once per pin (pre-commit keys them by
-    config and additional_dependencies, so a changed pin builds anew) and
-    reused by later runs and clones; pre-commit locks the store while it
-    installs, so tests in parallel may share it. pre-commit-uv (in .venv)
-    builds with uv, told to compile the bytecode as pip would: where nothing
-    writes bytecode on import (PYTHONDONTWRITEBYTECODE), every hook would
-    compile its imports on every run. The mypy hook keeps its cache there
-    too, so it reads Flask's and pytest's types once (each bake's own files
-    are new, and checked anew).
+    Building them from PyPI is most of what pre-commit costs (about 50 s), so
+    its store is in CACHE: each environment is built once per pin (pre-commit
+    keys them by config and additional_dependencies, so a changed pin builds
+    anew) and reused by later runs and clones; pre-commit locks the store
+    while it installs, so tests in parallel may share it. The mypy hook keeps
+    its cache there too, so it reads Flask's and pytest's types once (each
+    bake's own files are new, and checked anew).
     """
     return clean_env(
         PRE_COMMIT_HOME=str(CACHE / "pre-commit"),
-        UV_COMPILE_BYTECODE="1",
         MYPY_CACHE_DIR=str(CACHE / "pre-commit-mypy"),
         **extra,
     )
