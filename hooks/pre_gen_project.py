@@ -21,10 +21,6 @@ import shlex
 import sys
 from pathlib import Path
 
-from cookiecutter.config import get_user_config
-from cookiecutter.exceptions import CookiecutterException
-from cookiecutter.replay import get_file_name
-
 SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")
 PACKAGE = re.compile(r"[a-z_][a-z0-9_]*\Z")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
@@ -230,7 +226,15 @@ def replay_file(answers):
     file named after the template is tried first, then the newest one holding
     exactly these answers. None when no file does: another ``--config-file``,
     or a tool that bakes without writing one (cruft).
+
+    cookiecutter is imported here, not at the top: a bake whose answers are
+    fine never needs it, and importing it (Jinja, requests, rich) would
+    double the time every bake spends in this hook.
     """
+    from cookiecutter.config import get_user_config
+    from cookiecutter.exceptions import CookiecutterException
+    from cookiecutter.replay import get_file_name
+
     try:
         directory = Path(get_user_config()["replay_dir"])
     except (CookiecutterException, OSError):

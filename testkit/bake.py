@@ -35,9 +35,9 @@ def bake_pythonpath(project: Path) -> dict[str, str]:
 
 
 def baked_pytest(
-    project: Path, check: bool = True, thorough: bool = False
+    project: Path, *tests: str, check: bool = True, thorough: bool = False
 ) -> subprocess.CompletedProcess:
-    """The baked project's own test suite, in this shared environment.
+    """The baked project's own test suite (or ``tests``, files of it), in this shared environment.
 
     It finds its package through its own pytest ``pythonpath = ["src"]``. Its
     property tests run briefly unless ``thorough`` (many bakes run them), and
@@ -52,6 +52,7 @@ def baked_pytest(
         "no:cacheprovider",
         "-n",
         "0",
+        *tests,
         cwd=project,
         check=check,
         env=clean_env(

@@ -22,6 +22,32 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+# Kept between runs and clones, outside the checkout: what is slow to build
+# and the same every time. Remove it to start from nothing.
+CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    / "cookiecutter-flask-baseline"
+)
+
+
+def pre_commit_env(**extra: str) -> dict[str, str]:
+    """The environment for pre-commit, whose hook environments are built once.
+
+    Building them from PyPI is most of what pre-commit costs (about 50 s), so
+    its store is in CACHE: each environment is built once per pin (pre-commit
+    keys them by config and additional_dependencies, so a changed pin builds
+    anew) and reused by later runs and clones; pre-commit locks the store
+    while it installs, so tests in parallel may share it. The mypy hook keeps
+    its cache there too, so it reads Flask's and pytest's types once (each
+    bake's own files are new, and checked anew).
+    """
+    return clean_env(
+        PRE_COMMIT_HOME=str(CACHE / "pre-commit"),
+        MYPY_CACHE_DIR=str(CACHE / "pre-commit-mypy"),
+        **extra,
+    )
+
+
 def run(
     *args: str | Path, cwd: Path, check: bool = True, **kwargs
 ) -> subprocess.CompletedProcess:

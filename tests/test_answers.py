@@ -17,8 +17,6 @@ from testkit import TEMPLATE
 from testkit.bake import bake_pythonpath, baked_lint, baked_pytest
 from testkit.commands import clean_env, python, run
 
-HOOK = TEMPLATE / "hooks" / "pre_gen_project.py"
-
 
 def cookiecutter_cli(*args, cwd: Path, **kwargs):
     return python("-m", "cookiecutter", *args, cwd=cwd, check=False, **kwargs)
@@ -347,6 +345,7 @@ HOSTILE = {
     "newlines": "Two\nlines\r\nand more",
     "jinja-braces": "{{ 7 * 7 }} {% raw %} {# #}",
     "unicode": "Caf\u00e9 \u2013 na\u00efve \u201cquotes\u201d \U0001f512",
+    "html": "<b>Bold</b> & <script>alert(1)</script>",
 }
 
 
@@ -384,16 +383,57 @@ def baked_setting(project: Path, package: str, name: str):
     return json.loads(result.stdout)
 
 
-def assert_green(project: Path):
-    baked_pytest(project)
+# The baked app, built as the service builds it, serving its home page; the
+# name is read back from the page's <title> and <h1> as a browser reads them.
+SERVE_HOME = """
+import json, sys
+from html.parser import HTMLParser
+from {package} import create_app
+
+class Texts(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.inside, self.texts = None, {{"title": "", "h1": ""}}
+    def handle_starttag(self, tag, attrs):
+        self.inside = tag if tag in self.texts else None
+    def handle_endtag(self, tag):
+        self.inside = None
+    def handle_data(self, data):
+        if self.inside:
+            self.texts[self.inside] += data
+
+response = create_app({{"TESTING": True}}).test_client().get("/")
+page = Texts()
+page.feed(response.get_data(as_text=True))
+json.dump({{"status": response.status_code, **page.texts}}, sys.stdout)
+"""
+
+
+def served_home(project: Path, package: str) -> dict:
+    result = python(
+        "-c",
+        SERVE_HOME.format(package=package),
+        cwd=project,
+        env=clean_env(**bake_pythonpath(project)),
+    )
+    return json.loads(result.stdout)
+
+
+def assert_kept_and_served(project: Path, value: str):
+    """What hostile text could break: the source ruff reads, the value read back, the page."""
     baked_lint(project)
+    assert baked_setting(project, "hostile_service", "PROJECT_NAME") == value
+    assert served_home(project, "hostile_service") == {
+        "status": 200,
+        "title": value,
+        "h1": value,
+    }
 
 
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE)
 def test_hostile_text_bakes_a_green_service_that_keeps_it(tmp_path, value):
     project = bake_from_replay(tmp_path, baked_answers(value))
-    assert_green(project)
-    assert baked_setting(project, "hostile_service", "PROJECT_NAME") == value
+    assert_kept_and_served(project, value)
     one_line = value.replace("\r", " ").replace("\n", " ")
     metadata = baked_metadata(project)
     assert metadata["description"] == one_line
@@ -411,8 +451,23 @@ def test_injected_code_never_runs(tmp_path, injection):
     marker = tmp_path / "MARKER"
     value = injection(marker)
     project = bake_from_replay(tmp_path, baked_answers(value))
-    assert_green(project)
-    assert baked_setting(project, "hostile_service", "PROJECT_NAME") == value
+    assert_kept_and_served(project, value)
+    assert not marker.exists()
+
+
+def test_every_hostile_text_at_once_bakes_a_service_whose_own_suite_passes(tmp_path):
+    """The baked suite, run once on every hostile text and injection together.
+
+    The matrix runs it on ordinary names; the per-text tests above check what
+    each text could break (its source, its value, the page that shows it).
+    """
+    marker = tmp_path / "MARKER"
+    texts = [*HOSTILE.values(), *(inject(marker) for inject in INJECTIONS.values())]
+    value = " ".join(texts)
+    project = bake_from_replay(tmp_path, baked_answers(value))
+    result = baked_pytest(project)
+    assert " passed" in result.stdout
+    assert_kept_and_served(project, value)
     assert not marker.exists()
 
 
@@ -440,7 +495,7 @@ def test_names_bake_as_typed(tmp_path, name, description):
     assert metadata["description"] == description
     assert metadata["authors"][0]["name"] == name
     assert baked_setting(project, "hostile_service", "PROJECT_NAME") == name
-    baked_lint(project)  # the hostile-text tests run the baked suite too
+    baked_lint(project)
 
 
 def test_the_default_description_keeps_its_apostrophe(baked_defaults):
@@ -457,7 +512,7 @@ def test_a_double_quote_is_escaped_so_ruff_format_keeps_the_quotes(tmp_path):
     assert 'authors = [{ name = "Zoë \\"Zed\\" O\'Neil \\\\ Ltd", ' in pyproject
     assert baked_setting(project, "hostile_service", "PROJECT_NAME") == typed
     assert baked_metadata(project)["authors"][0]["name"] == typed
-    baked_lint(project)  # the hostile-text tests run the baked suite too
+    baked_lint(project)
 
 
 @pytest.fixture(scope="module")
@@ -536,136 +591,3 @@ def test_command_line_answers_are_rendered_by_cookiecutter_itself(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "service-42").is_dir()
-
-
-# The rule functions themselves.
-@pytest.fixture(scope="module")
-def hook():
-    spec = importlib.util.spec_from_file_location("pre_gen_project", HOOK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-GOOD = {
-    "project_slug": "example-service",
-    "package_name": "example_service",
-    "author_email": "platform@example.com",
-    "hsts": True,
-    "hsts_max_age": "31536000",
-    "hsts_include_subdomains": True,
-    "hsts_preload": False,
-    "frame_policy": "SAMEORIGIN",
-}
-
-
-def test_good_answers_pass_every_rule(hook):
-    assert hook.validate(GOOD) == ([], [])
-
-
-@pytest.mark.parametrize(
-    ("rule", "change"),
-    [
-        ("check_project_slug", {"project_slug": "a--b"}),
-        ("check_project_slug", {"project_slug": "-a"}),
-        ("check_package_name", {"package_name": "Example"}),
-        ("check_package_name", {"package_name": "import"}),
-        ("check_package_name", {"package_name": "json"}),
-        ("check_package_name", {"package_name": "pytest"}),
-        ("check_author_email", {"author_email": "a@b"}),
-        ("check_hsts", {"hsts": "yes"}),
-        ("check_hsts_include_subdomains", {"hsts_include_subdomains": 1}),
-        ("check_hsts_preload", {"hsts_preload": "no"}),
-        ("check_frame_policy", {"frame_policy": "ALLOW-FROM https://example.com"}),
-        ("check_hsts_max_age", {"hsts_max_age": True}),
-        ("check_hsts_max_age", {"hsts_max_age": " 1"}),
-        ("check_hsts_preload", {"hsts_preload": True, "hsts_max_age": "0"}),
-    ],
-)
-def test_each_rule_refuses_its_bad_answer_naming_it(hook, rule, change):
-    prompt = next(iter(change))
-    message = getattr(hook, rule)({**GOOD, **change})
-    assert message.startswith(f"error: {prompt}=")
-    assert "\n" not in message
-    assert getattr(hook, rule)(GOOD) is None
-
-
-@pytest.mark.parametrize(
-    ("change", "kept"),
-    [
-        ({"hsts_max_age": "0"}, True),
-        ({"hsts": False, "hsts_include_subdomains": False}, True),
-    ],
-)
-def test_edge_answers_that_are_allowed(hook, change, kept):
-    refusals, _ = hook.validate({**GOOD, **change})
-    assert (refusals == []) is kept
-
-
-def test_preload_lists_everything_missing(hook):
-    message = hook.check_hsts_preload(
-        {
-            **GOOD,
-            "hsts": False,
-            "hsts_include_subdomains": False,
-            "hsts_preload": True,
-            "hsts_max_age": "60",
-        }
-    )
-    assert (
-        "hsts is off and hsts_include_subdomains is off and hsts_max_age is below 31536000"
-        in message
-    )
-
-
-def test_rules_run_in_prompt_order(hook):
-    prompts = [rule.__name__.removeprefix("check_") for rule in hook.RULES]
-    assert prompts == [p for p in PROMPT_ORDER if p in prompts]
-
-
-def test_every_refusal_and_every_warning_together(hook):
-    refusals, warnings = hook.validate(
-        {**GOOD, "project_slug": "Bad", "frame_policy": "ALLOW", "hsts_max_age": "60"}
-    )
-    assert [r.split("=")[0] for r in refusals] == [
-        "error: project_slug",
-        "error: frame_policy",
-    ]
-    assert warnings == [
-        "warning: hsts_max_age=60 is below 15552000 (180 days): scanners will mark HSTS as weak"
-    ]
-
-
-@pytest.mark.parametrize(
-    ("change", "prompts"),
-    [
-        # The max-age is wrong: preload has nothing else to say, and must not crash.
-        ({"hsts_max_age": "a year"}, ["hsts_max_age"]),
-        ({"hsts_max_age": True}, ["hsts_max_age"]),
-        # hsts itself is wrong: preload names only the subdomains it lacks.
-        (
-            {"hsts": "maybe", "hsts_include_subdomains": False},
-            ["hsts", "hsts_preload"],
-        ),
-        ({"hsts_include_subdomains": "maybe"}, ["hsts_include_subdomains"]),
-    ],
-)
-def test_a_rule_never_repeats_what_another_refused(hook, change, prompts):
-    refusals, warnings = hook.validate({**GOOD, "hsts_preload": True, **change})
-    assert [r.removeprefix("error: ").split("=")[0] for r in refusals] == prompts
-    assert warnings == []
-
-
-def test_preload_names_only_what_is_valid_and_missing(hook):
-    refusals, _ = hook.validate(
-        {
-            **GOOD,
-            "hsts": "maybe",
-            "hsts_max_age": "a year",
-            "hsts_include_subdomains": False,
-            "hsts_preload": True,
-        }
-    )
-    assert "but hsts_include_subdomains is off;" in refusals[-1]
-    assert "hsts is off" not in refusals[-1]
-    assert "hsts_max_age is below" not in refusals[-1]

@@ -14,8 +14,13 @@ BENCH_REPORTS = TEMPLATE / "benchmarks" / "bench_reports.py"
 
 
 def test_benchmark_runs_and_prints_its_figures(tmp_path):
+    """The smallest run that goes through every step: each figure from a few calls."""
     result = python(
-        BENCH, "--rounds", "2", "--batch", "20", "--no-e2e", cwd=tmp_path, timeout=300
+        BENCH,
+        *("--rounds", "2", "--batch", "5", "--bakes", "1", "--hook-calls", "20"),
+        "--no-e2e",
+        cwd=tmp_path,
+        timeout=300,
     )
     assert "Every contender sends the headers it claims" in result.stdout
     for row in (

@@ -112,7 +112,11 @@ class FramingPage(http.server.BaseHTTPRequestHandler):
     """Another origin's page that frames whatever ``?target=`` names."""
 
     def do_GET(self):
-        target = parse_qs(urlparse(self.path).query)["target"][0]
+        targets = parse_qs(urlparse(self.path).query).get("target")
+        if not targets:  # the browser's own /favicon.ico
+            self.send_error(404)
+            return
+        target = targets[0]
         body = f'<!doctype html><title>attacker</title><iframe src="{target}"></iframe>\n'.encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html")

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from testkit.bake import bake_pythonpath, baked_pytest
-from testkit.commands import GIT_IDENTITY, clean_env, git, python, run
+from testkit.commands import GIT_IDENTITY, clean_env, git, pre_commit_env, python, run
 from testkit.template_copy import template_repository
 
 CRUFT = Path(sys.executable).parent / "cruft"
@@ -35,9 +35,9 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-def manual_cruft_hook(service: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+def manual_cruft_hook(service: Path) -> subprocess.CompletedProcess:
     """The baked project's opt-in pre-commit hook (its env installs from PyPI)."""
-    env = clean_env(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"), **GIT_IDENTITY)
+    env = pre_commit_env(**GIT_IDENTITY)
     return python(
         "-m",
         "pre_commit",
@@ -107,13 +107,13 @@ def test_policy_change_reaches_a_service_through_cruft_update(tmp_path):
     stale = cruft("check", cwd=service, check=False)
     assert stale.returncode == 1
     assert "out of date" in stale.stdout + stale.stderr
-    assert manual_cruft_hook(service, tmp_path).returncode == 1
+    assert manual_cruft_hook(service).returncode == 1
 
     cruft("update", "--skip-apply-ask", cwd=service)
     cruft("check", cwd=service)
     git("add", "-A", cwd=service)
     git("commit", "-qm", "Take the new baseline", cwd=service)
-    assert manual_cruft_hook(service, tmp_path).returncode == 0
+    assert manual_cruft_hook(service).returncode == 0
     assert (
         '("Origin-Agent-Cluster", "?1")'
         in (service / "src/example_service/security/policy.py").read_text()

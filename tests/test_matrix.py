@@ -12,7 +12,7 @@ from typing import NamedTuple
 import pytest
 
 from testkit.bake import bake, baked_lint, baked_pytest, live_headers
-from testkit.commands import python
+from testkit.commands import CACHE, python
 from tests.expected import (
     CSP_NONE,
     CSP_SELF,
@@ -113,7 +113,19 @@ CACHE_CONTROL = {
 STATUS = {"/no-such-page": 404}
 
 
-@pytest.fixture(params=MATRIX, scope="module")
+# The row of cookiecutter's defaults is also in `make check`, the quick loop.
+DEFAULTS = next(name for name, row in MATRIX.items() if not row.answers)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(
+            name, id=name, marks=[pytest.mark.check] if name == DEFAULTS else []
+        )
+        for name in MATRIX
+    ],
+    scope="module",
+)
 def combination(request, tmp_path_factory) -> tuple[Row, Path]:
     row = MATRIX[request.param]
     return row, bake(tmp_path_factory.mktemp(request.param), **row.answers)
@@ -130,9 +142,11 @@ def test_baked_code_is_lint_clean(combination):
     baked_lint(project)
 
 
-def test_baked_code_passes_mypy_strict(combination, tmp_path_factory):
+def test_baked_code_passes_mypy_strict(combination, worker_id):
+    """Every row, checked whole; the cache (kept between runs, one per xdist worker)
+    spares re-reading Flask's and pytest's types, and each bake's files are new."""
     _, project = combination
-    cache = tmp_path_factory.getbasetemp() / "mypy-cache"  # one per xdist worker
+    cache = CACHE / "mypy" / worker_id
     python("-m", "mypy", "--cache-dir", cache, cwd=project)
 
 

@@ -26,6 +26,7 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+@pytest.mark.check
 def test_every_copy_of_the_policy_agrees_with_what_is_sent(tmp_path):
     assert stale_copies(tmp_path) == []
 

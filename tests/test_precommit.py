@@ -3,20 +3,15 @@
 import pytest
 
 from testkit import TEMPLATE
-from testkit.commands import clean_env, python, run
+from testkit.commands import pre_commit_env, python, run
 from testkit.template_copy import template_repository
 
 pytestmark = pytest.mark.xdist_group(
     "pre-commit"
-)  # one worker builds the hook environments once
+)  # one worker builds any missing hook environment, while the others test on
 
 
-@pytest.fixture(scope="module")
-def pre_commit_env(tmp_path_factory) -> dict[str, str]:
-    return clean_env(PRE_COMMIT_HOME=str(tmp_path_factory.mktemp("pre-commit-home")))
-
-
-def pre_commit_all_files(project, env):
+def pre_commit_all_files(project):
     run("git", "init", "-q", cwd=project)
     run("git", "add", "-A", cwd=project)
     return python(
@@ -25,16 +20,14 @@ def pre_commit_all_files(project, env):
         "run",
         "--all-files",
         cwd=project,
-        env=env,
+        env=pre_commit_env(),
         check=False,
         timeout=600,
     )
 
 
-def test_pre_commit_passes_on_a_fresh_bake_changing_nothing(
-    baked_defaults, pre_commit_env
-):
-    result = pre_commit_all_files(baked_defaults, pre_commit_env)
+def test_pre_commit_passes_on_a_fresh_bake_changing_nothing(baked_defaults):
+    result = pre_commit_all_files(baked_defaults)
     assert result.returncode == 0, result.stdout + result.stderr
     for hook in (
         "ruff check",
@@ -48,15 +41,15 @@ def test_pre_commit_passes_on_a_fresh_bake_changing_nothing(
     run("git", "diff", "--exit-code", cwd=baked_defaults)
 
 
-def test_pre_commit_catches_a_lint_error(baked_defaults, pre_commit_env):
+def test_pre_commit_catches_a_lint_error(baked_defaults):
     routes = baked_defaults / "src" / "example_service" / "routes.py"
     routes.write_text(routes.read_text() + "\nUNDEFINED = not_defined_anywhere\n")
-    result = pre_commit_all_files(baked_defaults, pre_commit_env)
+    result = pre_commit_all_files(baked_defaults)
     assert result.returncode == 1
     assert "F821" in result.stdout
 
 
-def test_the_template_repository_passes_its_own_pre_commit(tmp_path, pre_commit_env):
+def test_the_template_repository_passes_its_own_pre_commit(tmp_path):
     copy = template_repository(tmp_path)
     result = python(
         "-m",
@@ -64,7 +57,7 @@ def test_the_template_repository_passes_its_own_pre_commit(tmp_path, pre_commit_
         "run",
         "--all-files",
         cwd=copy,
-        env=pre_commit_env,
+        env=pre_commit_env(),
         check=False,
         timeout=600,
     )
