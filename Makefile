@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: bake test bench chromium nginx clean
+.PHONY: bake test bench fleet chromium nginx clean
 
 bake: $(READY)
 	rm -rf build
@@ -42,12 +42,20 @@ bench: $(READY)
 		|| echo "wrk could not be installed: end-to-end figures will be skipped"
 	$(BIN)/python benchmarks/bench.py
 
-# testkit, the tests' and benchmarks' helpers, goes in editable: tests,
-# benchmarks and the servers they start all `import testkit` with no path set.
+# The platform team's report over every service in a fleet file (see README,
+# "Fleet"): the table on the terminal, the same as build/fleet.json and
+# build/fleet.html. Exit status 0, 1 or 2 as the report's.
+FLEET ?= FLEET.toml
+fleet: $(READY)
+	$(BIN)/python -m fleet report $(FLEET) --json build/fleet.json --html build/fleet.html
+
+# testkit, the tests' and benchmarks' helpers, and fleet, the platform team's
+# tool, go in editable: tests, benchmarks and the servers they start all
+# `import testkit` (and `python -m fleet` runs) with no path set.
 # uv (from PyPI, into the venv by pip) installs the rest several times faster
 # than pip does.
 UV_VERSION := 0.13.8
-$(READY): requirements.txt
+$(READY): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt
