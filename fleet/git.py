@@ -30,9 +30,9 @@ def git(*args: str | Path, cwd: Path | None = None, check: bool = True) -> str:
     )
     if check and result.returncode != 0:
         lines = [line for line in result.stderr.splitlines() if line.strip()]
-        raise GitError(
-            lines[-1] if lines else f"git {args[0]} exited {result.returncode}"
-        )
+        if not lines:
+            raise GitError(f"git {args[0]} exited {result.returncode}")
+        raise GitError(lines[-1].removeprefix("fatal: "))
     return result.stdout
 
 

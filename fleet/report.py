@@ -9,7 +9,7 @@ from fleet.fleet_file import Fleet, FleetFileError, Service
 from fleet.git import GitError, shallow_clone
 from fleet.merge import conflicting_files
 from fleet.releases import Template, version
-from fleet.render import Renderer, is_owned, owned_patterns
+from fleet.render import Files, Renderer, is_owned, owned_patterns
 from fleet.service import Clone, NotAService, read_clone, security_exceptions
 
 CLONES_AT_ONCE = 8  # cloning waits on the network or the disk, not the CPU
@@ -117,6 +117,10 @@ def build_report(fleet: Fleet) -> Report:
     return Report(fleet, worst_first(rows, fleet.minimum))
 
 
+class Unreadable(Exception):
+    """A service the report cannot read; the message is its one-line error."""
+
+
 def fetch(service: Service, destination: Path) -> Clone | str:
     """The service's clone, read; or the one line saying why it cannot be."""
     try:
@@ -130,6 +134,15 @@ def fetch(service: Service, destination: Path) -> Clone | str:
 def inspect(
     service: Service, clone: Clone, template: Template, renderer: Renderer
 ) -> Row:
+    try:
+        return read_row(service, clone, template, renderer)
+    except Unreadable as error:
+        return Row(service.name, latest=template.latest, error=str(error))
+
+
+def read_row(
+    service: Service, clone: Clone, template: Template, renderer: Renderer
+) -> Row:
     row = Row(
         service.name, latest=template.latest, exceptions=security_exceptions(clone)
     )
@@ -138,21 +151,20 @@ def inspect(
         return row
     commit = template.commit_of(clone.commit or "")
     if commit is None:
-        row.error = f"template commit {clone.commit} in .cruft.json is not in {template.location}: baked from another template?"
-        return row
+        raise Unreadable(
+            f"template commit {clone.commit} in .cruft.json is not in "
+            f"{template.location}: baked from another template?"
+        )
     row.baseline = template.release_at(commit)
     row.behind = len(template.newer_than(row.baseline))
+    base = render(renderer, commit, clone.answers)
     try:
-        base = renderer.files(commit, clone.answers)
         patterns = owned_patterns(base)
-    except KeyError:
-        row.error = f"the template at {commit[:12]} lists no owned files ([tool.baseline] owned in pyproject.toml)"
-        return row
-    except Exception as error:  # cookiecutter's own errors have no common base
-        row.error = f"cannot render the template at {commit[:12]} with its answers: {error}".splitlines()[
-            0
-        ]
-        return row
+    except (KeyError, ValueError):
+        raise Unreadable(
+            f"the template at {commit[:12]} lists no owned files "
+            "([tool.baseline] owned in its pyproject.toml)"
+        ) from None
     row.owned_changed = sorted(
         path
         for path in base.keys() | clone.files.keys()
@@ -162,8 +174,17 @@ def inspect(
         row.update = "current"
         return row
     latest = template.commit_of(template.latest or "") or commit
-    row.conflicts = conflicting_files(
-        clone.files, base, renderer.files(latest, clone.answers)
-    )
+    theirs = render(renderer, latest, clone.answers)
+    row.conflicts = conflicting_files(clone.files, base, theirs)
     row.update = "conflict" if row.conflicts else "clean"
     return row
+
+
+def render(renderer: Renderer, commit: str, answers: dict) -> Files:
+    try:
+        return renderer.files(commit, answers)
+    except Exception as error:  # cookiecutter's errors share no base class
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise Unreadable(
+            f"cannot render the template at {commit[:12]} with its answers: {first}"
+        ) from None
