@@ -62,26 +62,25 @@ def security_exceptions(clone: Clone) -> dict[str, str] | None:
         return None
     found: object = {}  # not set at all: the baked default, none
     for statement in tree.body:
-        if isinstance(statement, ast.Assign):
-            targets, value = statement.targets, statement.value
-        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
-            targets, value = [statement.target], statement.value
-        else:
-            if _mentions(statement, "SECURITY_EXCEPTIONS"):
-                found = None  # changed by code (augmented, in a branch): not data
+        if not _mentions(statement, "SECURITY_EXCEPTIONS"):
             continue
-        if any(
-            isinstance(t, ast.Name) and t.id == "SECURITY_EXCEPTIONS" for t in targets
-        ):
-            try:
-                found = ast.literal_eval(value)
-            except ValueError:
-                found = None
+        found = None  # changed by code (item by item, in a branch...): not data
+        if isinstance(statement, ast.Assign | ast.AnnAssign) and statement.value:
+            targets = getattr(statement, "targets", None) or [statement.target]
+            if [_name(t) for t in targets] == ["SECURITY_EXCEPTIONS"]:
+                try:
+                    found = ast.literal_eval(statement.value)
+                except (ValueError, TypeError, SyntaxError, RecursionError):
+                    found = None
     if not isinstance(found, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in found.items()
     ):
         return None
     return dict(found)
+
+
+def _name(target: ast.expr) -> str | None:
+    return target.id if isinstance(target, ast.Name) else None
 
 
 def _mentions(statement: ast.stmt, name: str) -> bool:
