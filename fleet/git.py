@@ -19,10 +19,16 @@ ENVIRONMENT = {
 }
 
 
-def git(*args: str | Path, cwd: Path | None = None, check: bool = True) -> str:
+def git(
+    *args: str | Path,
+    cwd: Path | None = None,
+    check: bool = True,
+    input: str | None = None,
+) -> str:
     result = subprocess.run(
         ["git", *map(str, args)],
         cwd=cwd,
+        input=input,
         capture_output=True,
         text=True,
         env=ENVIRONMENT,

@@ -4,6 +4,7 @@ import json
 from html import escape
 
 from fleet.report import Report, Row
+from fleet.update import Outcome
 
 COLUMNS = [
     "name",
@@ -97,3 +98,42 @@ def state(report: Report, row: Row) -> str:
     ):
         return "attention"
     return "ok"
+
+
+UPDATE_COLUMNS = [
+    "name",
+    "baseline",
+    "release",
+    "branch",
+    "merge",
+    "tests",
+    "pushed",
+    "conflicts",
+    "error",
+]
+
+
+def update_table(outcomes: list[Outcome], out) -> str:
+    """One line per service: its branch and what became of it."""
+    cells = [UPDATE_COLUMNS]
+    for outcome in outcomes:
+        values = [getattr(outcome, column) for column in UPDATE_COLUMNS]
+        cells.append(
+            [
+                "" if v is None else ", ".join(v) if isinstance(v, list) else str(v)
+                for v in values
+            ]
+        )
+    widths = [max(len(line[i]) for line in cells) for i in range(len(UPDATE_COLUMNS))]
+    lines = [
+        "  ".join(t.ljust(w) for t, w in zip(line, widths, strict=True)).rstrip()
+        for line in cells
+    ]
+    branches = sum(outcome.branch is not None for outcome in outcomes)
+    return "\n".join(
+        [
+            *lines,
+            "",
+            f"{branches} branches; each service's clone and PR.md in {out}/<name>/",
+        ]
+    )

@@ -67,7 +67,7 @@ ORIGIN_AGENT_CLUSTER = (
     '            ("Origin-Agent-Cluster", "?1"),\n',
 )
 REFERRER = '("Referrer-Policy", "strict-origin-when-cross-origin")'
-NO_REFERRER = '("Referrer-Policy", "no-referrer")'
+SAME_ORIGIN_REFERRER = '("Referrer-Policy", "same-origin")'
 
 
 def released_template(destination: Path) -> Releases:
@@ -101,24 +101,24 @@ def released_template(destination: Path) -> Releases:
         "What a service may have to change: nothing.",
     )
 
-    edit_security(template, REFERRER, NO_REFERRER)
+    edit_security(template, REFERRER, SAME_ORIGIN_REFERRER)
     edit(
         pinned,
         '"Referrer-Policy": "strict-origin-when-cross-origin"',
-        '"Referrer-Policy": "no-referrer"',
+        '"Referrer-Policy": "same-origin"',
     )
     edit(
         template / f"{BAKED}/tests/test_security_check.py",
         "'strict-origin-when-cross-origin'\" in result.output",
-        "'no-referrer'\" in result.output",
+        "'same-origin'\" in result.output",
     )
     release(
         template,
         tags[2],
-        "no Referer to anyone",
-        "- `Referrer-Policy: no-referrer` instead of `strict-origin-when-cross-origin`.\n\n"
+        "no Referer to other sites",
+        "- `Referrer-Policy: same-origin` instead of `strict-origin-when-cross-origin`.\n\n"
         "What a service may have to change: a test or an analytics tool of its own\n"
-        "that expects the origin in `Referer`.",
+        "that expects the origin in `Referer` on other sites.",
     )
     return Releases(template, tags)
 
@@ -283,7 +283,7 @@ def build_fleet(root: Path) -> Fleet:
         for p in (conflict.work / "src/conflict/security").glob("*.py")
         if REFERRER in p.read_text()
     ]
-    edit(module, REFERRER, '("Referrer-Policy", "same-origin")')
+    edit(module, REFERRER, '("Referrer-Policy", "no-referrer")')
     commit_and_push(conflict, "Referer to our own origin only")
 
     add("plain", None)

@@ -2,7 +2,7 @@
 
 The fleet (tests/conftest.py, testkit.services) is built once: a copy of the
 template tagged as the changelog's newest release, then two real policy
-changes (Origin-Agent-Cluster; Referrer-Policy no-referrer), and a service in
+changes (Origin-Agent-Cluster; Referrer-Policy same-origin), and a service in
 every state the report tells apart. The minimum is the middle release.
 """
 
