@@ -36,7 +36,7 @@ class Outcome:
     branch: str | None = None
     merge: str | None = None  # clean, conflict; current, not-linked: no branch
     conflicts: list[str] = field(default_factory=list)
-    tests: str | None = None  # passed, failed; None when not run
+    tests: str | None = None  # passed, failed; None when not run (or in conflict)
     pushed: str | None = None  # pushed, unchanged; None without --push
     error: str | None = None
 
@@ -131,7 +131,9 @@ def update_service(
         cwd=work,
         input=message,
     )
-    if test:
+    if (
+        test and not outcome.conflicts
+    ):  # markers are no code to test: resolve them first
         outcome.tests = (
             "passed"
             if run_service_tests(work, scratch / "venvs" / name, place / "tests.log")
