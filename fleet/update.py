@@ -131,9 +131,8 @@ def update_service(
         cwd=work,
         input=message,
     )
-    if (
-        test and not outcome.conflicts
-    ):  # markers are no code to test: resolve them first
+    # A branch with conflict markers has no code to test yet: resolve them first.
+    if test and not outcome.conflicts:
         outcome.tests = (
             "passed"
             if run_service_tests(work, scratch / "venvs" / name, place / "tests.log")
