@@ -8,8 +8,10 @@ the CHANGELOG sections in between. Nothing leaves the machine without
 """
 
 import json
+import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from fleet.report import Unreadable, fetch, read_row, render
 from fleet.service import Clone
 from fleet.service_tests import run_service_tests
 
+TESTS_AT_ONCE = os.cpu_count() or 1  # each suite mostly waits on one CPU
 # Who the update commits are from when git has no identity configured.
 BOT = {"user.name": "Template baseline", "user.email": "baseline@localhost"}
 
@@ -62,7 +65,8 @@ def update_fleet(fleet: Fleet, out: Path, push: bool, test: bool) -> list[Outcom
                 f"{fleet.template} has no release (annotated tag vX.Y.Z)"
             )
         renderer = Renderer(template.clone, scratch)
-        outcomes = []
+        outcomes: list[Outcome] = []
+        branches: list[tuple[Outcome, Branch]] = []
         for service in fleet.services:
             place = out / service.name
             shutil.rmtree(place, ignore_errors=True)
@@ -72,32 +76,76 @@ def update_fleet(fleet: Fleet, out: Path, push: bool, test: bool) -> list[Outcom
                 outcomes.append(Outcome(service.name, error=clone))
                 continue
             try:
-                outcome = update_service(
-                    service, clone, place, template, renderer, push, test, scratch
-                )
+                outcome, branch = make_branch(service, clone, place, template, renderer)
             except (Unreadable, GitError) as error:
-                outcome = Outcome(service.name, error=str(error))
+                outcome, branch = Outcome(service.name, error=str(error)), None
             outcomes.append(outcome)
+            if branch:
+                branches.append((outcome, branch))
+        if test:
+            test_branches(branches, scratch / "venvs")
+        for outcome, branch in branches:
+            write_pull_request(outcome, branch, template.location)
+            if push:
+                try:
+                    outcome.pushed = push_branch(branch.work, branch.name)
+                except GitError as error:
+                    outcome.error = f"cannot push {branch.name}: {error}"
     return outcomes
 
 
-def update_service(
-    service: Service,
-    clone: Clone,
-    place: Path,
-    template: Template,
-    renderer: Renderer,
-    push: bool,
-    test: bool,
-    scratch: Path,
-) -> Outcome:
+@dataclass
+class Branch:
+    """A service's update branch, made in its clone, waiting to be tested and pushed."""
+
+    name: str
+    work: Path
+    place: Path
+    baseline: str | None
+    release: str
+    sections: list[str]
+
+
+def test_branches(branches: list[tuple[Outcome, Branch]], venvs: Path) -> None:
+    """Each branch's own tests, a few at once; a branch with conflicts has no code to test yet."""
+    testable = [
+        (outcome, branch) for outcome, branch in branches if not outcome.conflicts
+    ]
+    with ThreadPoolExecutor(TESTS_AT_ONCE) as pool:
+        results = pool.map(
+            lambda pair: run_service_tests(
+                pair[1].work, venvs / pair[0].name, pair[1].place / "tests.log"
+            ),
+            testable,
+        )
+        for (outcome, _), passed in zip(testable, results, strict=True):
+            outcome.tests = "passed" if passed else "failed"
+
+
+def write_pull_request(outcome: Outcome, branch: Branch, template: str) -> None:
+    text = pull_request(
+        outcome.name,
+        template,
+        branch.baseline,
+        branch.release,
+        branch.sections,
+        outcome.tests,
+        outcome.conflicts,
+    )
+    (branch.place / "PR.md").write_text(text, encoding="utf-8")
+
+
+def make_branch(
+    service: Service, clone: Clone, place: Path, template: Template, renderer: Renderer
+) -> tuple[Outcome, Branch | None]:
+    """The release committed on ``baseline/<release>`` in the service's clone, if it is behind."""
     name = service.name
     row = read_row(service, clone, template, renderer)
     outcome = Outcome(
         name, baseline=row.baseline, release=template.latest, merge=row.update
     )
     if row.update in ("current", "not-linked"):
-        return outcome
+        return outcome, None
     release = template.latest or ""
     commit = template.commit_of(clone.commit or "") or ""
     latest = template.commit_of(release) or ""
@@ -131,28 +179,7 @@ def update_service(
         cwd=work,
         input=message,
     )
-    # A branch with conflict markers has no code to test yet: resolve them first.
-    if test and not outcome.conflicts:
-        outcome.tests = (
-            "passed"
-            if run_service_tests(work, scratch / "venvs" / name, place / "tests.log")
-            else "failed"
-        )
-    (place / "PR.md").write_text(
-        pull_request(
-            name,
-            template.location,
-            row.baseline,
-            release,
-            sections,
-            outcome.tests,
-            outcome.conflicts,
-        ),
-        encoding="utf-8",
-    )
-    if push:
-        outcome.pushed = push_branch(work, outcome.branch)
-    return outcome
+    return outcome, Branch(outcome.branch, work, place, row.baseline, release, sections)
 
 
 def moved_cruft_state(text: bytes, commit: str, release: str) -> bytes:

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from fleet.changelog import sections
-from testkit.commands import run
+from testkit.commands import clean_env, run
 from testkit.services import CDN_AND_LEGACY_CHARTS, EXCEPTION
 
 pytestmark = pytest.mark.xdist_group("fleet")
@@ -23,9 +23,11 @@ BEHIND = ["settings", "two-behind", "edited-policy", "conflict"]
 
 
 def fleet_update(fleet_file, *args, cwd):
+    # The services' property tests explore briefly, as testkit.bake's runs do.
     return run(
-        sys.executable, "-m", "fleet", "update", fleet_file, *args, cwd=cwd, check=False
-    )
+        sys.executable, "-m", "fleet", "update", fleet_file, *args,
+        cwd=cwd, check=False, env=clean_env(HYPOTHESIS_PROFILE="quick"),
+    )  # fmt: skip
 
 
 def remote_branches(fleet) -> dict[str, dict[str, str]]:
