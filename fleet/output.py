@@ -30,6 +30,13 @@ def cell(row: Row, column: str) -> str:
     return "" if value is None else str(value)
 
 
+def page_cell(row: Row, column: str) -> str:
+    """As in the table, but each exception with its reason: the register, in full."""
+    if column == "exceptions" and row.exceptions:
+        return "; ".join(f"{key}: {why}" for key, why in row.exceptions.items())
+    return cell(row, column)
+
+
 def table(report: Report) -> str:
     """A fixed-width table, worst first, one line per service, then the counts."""
     cells = [[column.replace("_", " ") for column in COLUMNS]]
@@ -70,7 +77,10 @@ def html(report: Report) -> str:
     header = "".join(f"<th>{column.replace('_', ' ')}</th>" for column in COLUMNS)
     body = "".join(
         f'<tr class="{state(report, row)}">'
-        + "".join(f"<td>{escape(cell(row, column))}</td>" for column in COLUMNS)
+        + "".join(
+            f"<td>{escape(page_cell(row, column), quote=False)}</td>"
+            for column in COLUMNS
+        )
         + "</tr>"
         for row in report.rows
     )

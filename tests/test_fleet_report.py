@@ -212,6 +212,8 @@ def test_the_page_renders_alone_with_no_console_error_and_the_jsons_counts(fleet
     assert counts["unreadable"] == 3
     assert counts["behind"] == 4
     assert table_names == [row["name"] for row in rows]
+    (reason,) = EXCEPTION.values()
+    assert f"script-src 'unsafe-eval': {reason}" in html  # the register, with reasons
 
 
 def test_security_show_names_the_baseline_release(fleet):
