@@ -45,6 +45,10 @@ def main() -> int:
     if check.returncode == 0:
         print(f"on the template's newest release, {newest}")
         return 0
+    said = (check.stdout + check.stderr).strip().splitlines() or ["no output"]
+    if "out of date" not in check.stdout + check.stderr:  # cruft itself failed
+        print(f"error: cruft check {newest} failed: {said[-1]}")
+        return 2
     print(
         f"error: behind the template's newest release {newest} (this service has {here}): "
         f"run cruft update --checkout {newest}, or merge the platform team's baseline/{newest} branch"
