@@ -1,6 +1,7 @@
 """The template rendered at a commit with a service's answers, once per pair."""
 
 import json
+import os
 import sys
 import tomllib
 from fnmatch import fnmatchcase
@@ -13,12 +14,21 @@ from fleet.git import git
 Files = dict[str, bytes]  # path relative to the project, in posix form -> content
 
 
+SYMLINK = b"symbolic link to "  # how a link reads: never followed out of the clone
+
+
 def read_tree(root: Path) -> Files:
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and ".git" not in path.relative_to(root).parts
-    }
+    """Every file under ``root`` but .git; a symbolic link as where it points, unfollowed."""
+    files = {}
+    for path in sorted(root.rglob("*")):  # rglob does not descend into linked folders
+        name = path.relative_to(root).as_posix()
+        if ".git" in path.relative_to(root).parts:
+            continue
+        if path.is_symlink():
+            files[name] = SYMLINK + os.fsencode(os.readlink(path))
+        elif path.is_file():
+            files[name] = path.read_bytes()
+    return files
 
 
 def owned_patterns(files: Files) -> list[str]:

@@ -194,12 +194,21 @@ def moved_cruft_state(text: bytes, commit: str, release: str) -> bytes:
 
 
 def write_changes(work: Path, before: Files, after: Files) -> None:
-    for path in before.keys() - after.keys():
-        (work / path).unlink()
-    for path, content in after.items():
-        if before.get(path) != content:
-            (work / path).parent.mkdir(parents=True, exist_ok=True)
-            (work / path).write_bytes(content)
+    """Write what changed into the clone, never through a link that leads out of it."""
+    root = work.resolve()
+    for path in sorted(
+        before.keys() - after.keys() | {p for p in after if before.get(p) != after[p]}
+    ):
+        target = work / path
+        if not target.parent.resolve().is_relative_to(root):
+            raise Unreadable(
+                f"{path}: a symbolic link in its folders leads out of the repository"
+            )
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        if path in after:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(after[path])
 
 
 def push_branch(work: Path, branch: str) -> str:
