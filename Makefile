@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: bake test check bench chromium nginx clean
+.PHONY: bake test check bench fleet chromium nginx clean
 
 bake: $(READY)
 	rm -rf build
@@ -53,15 +53,23 @@ bench: $(READY)
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/bench_reports.py
 
-# testkit, the tests' and benchmarks' helpers, goes in editable: tests,
-# benchmarks and the servers they start all `import testkit` with no path set.
+# The platform team's report over every service in a fleet file (see README,
+# "Fleet"): the table on the terminal, the same as build/fleet.json and
+# build/fleet.html. Exit status 0, 1 or 2 as the report's.
+FLEET ?= FLEET.toml
+fleet: $(READY)
+	$(BIN)/python -m fleet report $(FLEET) --json build/fleet.json --html build/fleet.html
+
+# testkit, the tests' and benchmarks' helpers, and fleet, the platform team's
+# tool, go in editable: tests, benchmarks and the servers they start all
+# `import testkit` (and `python -m fleet` runs) with no path set.
 # uv (from PyPI, into the venv by pip) installs the rest several times faster
 # than pip does. Unlike pip, uv leaves the bytecode to be compiled on first
 # import, which never happens where PYTHONDONTWRITEBYTECODE is set or the venv
 # is read-only: every bake and every tool then compiles its imports again
 # (a bake 1.2 s instead of 0.5 s), so it is compiled here, once.
 UV_VERSION := 0.13.8
-$(READY): requirements.txt
+$(READY): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.txt

@@ -22,3 +22,12 @@ def isolated_cookiecutter_config(tmp_path_factory):
 @pytest.fixture
 def baked_defaults(tmp_path: Path) -> Path:
     return bake(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def fleet(tmp_path_factory):
+    """The fleet the fleet tool's tests read: a template with three releases and
+    services baked from it in every state the report tells apart (built once)."""
+    from testkit.services import build_fleet
+
+    return build_fleet(tmp_path_factory.mktemp("fleet"))

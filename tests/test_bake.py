@@ -10,7 +10,9 @@ from testkit.commands import clean_env, python
 
 BAKED_FILES = {
     ".dockerignore",
+    ".github/baseline_check.py",
     ".github/dependabot.yml",
+    ".github/workflows/baseline.yml",
     ".github/workflows/ci.yml",
     ".gitignore",
     "Dockerfile",

@@ -65,18 +65,32 @@ def test_dockerignore_keeps_secrets_and_environments_out(project):
     assert {".git", ".venv", ".env", "tests"} <= set(ignored)
 
 
-def workflow(project: Path) -> dict:
-    return yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+WORKFLOWS = ["ci.yml", "baseline.yml"]
 
 
-def test_workflow_is_valid_and_passes_zizmor(project):
+def workflow(project: Path, name: str = "ci.yml") -> dict:
+    return yaml.safe_load((project / ".github/workflows" / name).read_text())
+
+
+def test_every_workflow_is_listed_here(project):
+    assert sorted(p.name for p in (project / ".github/workflows").iterdir()) == sorted(
+        WORKFLOWS
+    )
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_workflow_is_valid_and_passes_zizmor(project, name):
     run(
         BIN / "check-jsonschema",
         "--builtin-schema",
         "vendor.github-workflows",
-        ".github/workflows/ci.yml",
+        f".github/workflows/{name}",
         cwd=project,
     )
+    run(BIN / "zizmor", "--offline", f".github/workflows/{name}", cwd=project)
+
+
+def test_dependabot_config_is_valid(project):
     run(
         BIN / "check-jsonschema",
         "--builtin-schema",
@@ -84,7 +98,6 @@ def test_workflow_is_valid_and_passes_zizmor(project):
         ".github/dependabot.yml",
         cwd=project,
     )
-    run(BIN / "zizmor", "--offline", ".github/workflows/ci.yml", cwd=project)
 
 
 def test_workflow_runs_lint_and_tests_on_push_and_pull_request(project):
@@ -103,6 +116,24 @@ def test_workflow_runs_lint_and_tests_on_push_and_pull_request(project):
         assert command in commands
 
 
+def test_baseline_workflow_checks_the_template_weekly_with_read_only_rights(project):
+    baseline = workflow(project, "baseline.yml")
+    triggers = baseline[True]  # YAML 1.1 reads `on` as True
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    assert len(triggers["schedule"]) == 1
+    *_, day, month, weekday = triggers["schedule"][0]["cron"].split()
+    assert (day, month) == ("*", "*")
+    assert weekday.isdigit()  # once a week
+    assert baseline["permissions"] == {}
+    (job,) = baseline["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+    commands = [step.get("run", "") for step in job["steps"]]
+    assert "python .github/baseline_check.py" in commands
+    assert any(
+        re.fullmatch(r"python -m pip install cruft==[\d.]+", c) for c in commands
+    )
+
+
 def test_workflow_tests_every_supported_python(project):
     job = workflow(project)["jobs"]["test"]
     assert job["strategy"]["matrix"] == {"python-version": CI_PYTHONS}
@@ -119,10 +150,12 @@ def test_workflow_tests_every_supported_python(project):
     assert f'requires-python = ">={CI_PYTHONS[0]}"' in requires
 
 
-def test_workflow_actions_are_pinned_to_commits(project):
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_workflow_actions_are_pinned_to_commits(project, name):
     uses = [
         step["uses"]
-        for step in workflow(project)["jobs"]["test"]["steps"]
+        for job in workflow(project, name)["jobs"].values()
+        for step in job["steps"]
         if "uses" in step
     ]
     assert uses

@@ -1,4 +1,4 @@
-"""testkit is installed, nothing else of the checkout is importable, and its pytest plugin works.
+"""testkit and fleet are installed, nothing else of the checkout is importable, and testkit's pytest plugin works.
 
 The baked projects' tools run in this same .venv: were the checkout on the
 path (an editable install that is not exact), a bake could import the
@@ -11,11 +11,11 @@ from testkit.commands import python
 CHECKOUT_NAMES = ["tests", "local_extensions", "hooks", "benchmarks"]
 
 
-def test_testkit_imports_from_anywhere_and_nothing_else_of_the_checkout_does(
+def test_testkit_and_fleet_import_from_anywhere_and_nothing_else_of_the_checkout_does(
     tmp_path,
 ):
     code = (
-        "import importlib.util, testkit\n"
+        "import importlib.util, testkit, fleet.report\n"
         "print(testkit.TEMPLATE)\n"
         f"print([n for n in {CHECKOUT_NAMES!r} if importlib.util.find_spec(n)])\n"
     )

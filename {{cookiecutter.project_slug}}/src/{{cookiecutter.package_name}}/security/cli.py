@@ -1,6 +1,7 @@
 """``flask --app {{ cookiecutter.package_name }} security ...``: the policy, for people and machines."""
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
@@ -45,6 +46,17 @@ def extended_text(csp_extended: dict[str, dict[str, str]], indent: str) -> list[
     ]
 
 
+def baseline_release(project: Path) -> dict[str, str | None] | None:
+    """The template release and commit in cruft's ``.cruft.json``, if the project has one."""
+    try:
+        state = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict):
+        return None
+    return {"release": state.get("checkout"), "commit": state.get("commit")}
+
+
 def effective_policy() -> dict[str, Any]:
     """Everything a security review asks about, from the running app's own state."""
     state = current_app.extensions["security"]
@@ -84,6 +96,8 @@ def effective_policy() -> dict[str, Any]:
         "csp_extended": extended(default.csp_extended),
         "exceptions": dict(state.exceptions_used),
         "overrides": views,
+        # Where the checkout keeps it: src/<package>/ is two below the project.
+        "baseline": baseline_release(Path(current_app.root_path).parents[1]),
     }
 
 
@@ -129,6 +143,13 @@ def show(as_json: bool) -> None:
                 lines.append(f"    {name}: {value}")
     if not policy["overrides"]:
         lines.append("  none")
+    baseline = policy["baseline"]
+    if baseline is None:
+        lines.append("Baseline release: unknown (no .cruft.json)")
+    else:
+        commit = (baseline["commit"] or "unknown")[:12]
+        release = baseline["release"] or "not recorded"
+        lines.append(f"Baseline release: {release} (template commit {commit})")
     click.echo("\n".join(lines))
 
 

@@ -1,0 +1,74 @@
+"""The fleet file: the template, the minimum release, and the services."""
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+RELEASE = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
+
+
+class FleetFileError(Exception):
+    """A fleet file that cannot be used; the message is the one line to print."""
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    repo: str
+
+
+@dataclass(frozen=True)
+class Fleet:
+    template: str
+    minimum: str
+    services: list[Service]
+
+
+def source(location: str, relative_to: Path) -> str:
+    """A git URL as given; a local path resolved against the fleet file's folder."""
+    if "://" in location or re.match(r"^[\w.-]+@[\w.-]+:", location):
+        return location
+    return str((relative_to / location).expanduser().resolve())
+
+
+def load(path: Path) -> Fleet:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FleetFileError(f"{path}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise FleetFileError(f"{path} is not TOML: {error}") from None
+    template = data.get("template")
+    if not isinstance(template, str) or not template:
+        raise FleetFileError(
+            f'{path}: give the template, e.g. template = "https://github.com/org/cookiecutter-flask-baseline"'
+        )
+    minimum = data.get("minimum")
+    if not isinstance(minimum, str) or not RELEASE.fullmatch(minimum):
+        raise FleetFileError(
+            f'{path}: minimum = {minimum!r} is not a release; give a tag such as minimum = "v2.0.0"'
+        )
+    entries = data.get("service", [])
+    if not isinstance(entries, list) or not entries:
+        raise FleetFileError(
+            f'{path}: no services; add [[service]] tables with name = "..." and repo = "..."'
+        )
+    services = []
+    for number, entry in enumerate(entries, 1):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        label = repr(name) if isinstance(name, str) else f"number {number}"
+        if not isinstance(name, str) or not name:
+            raise FleetFileError(
+                f'{path}: service {label} has no name; add name = "..."'
+            )
+        repo = entry.get("repo")
+        if not isinstance(repo, str) or not repo:
+            raise FleetFileError(
+                f'{path}: service {label} has no repo; add repo = "<git URL or path>"'
+            )
+        services.append(Service(name, source(repo, path.parent)))
+    names = [service.name for service in services]
+    if duplicate := next((n for n in names if names.count(n) > 1), None):
+        raise FleetFileError(f"{path}: service {duplicate!r} is listed twice")
+    return Fleet(source(template, path.parent), minimum, services)

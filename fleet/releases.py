@@ -1,0 +1,71 @@
+"""Releases are the template's annotated tags vMAJOR.MINOR.PATCH, read from git."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fleet.fleet_file import RELEASE
+from fleet.git import GitError, git
+
+
+def version(tag: str) -> tuple[int, ...]:
+    match = RELEASE.fullmatch(tag)
+    if match is None:
+        raise ValueError(f"{tag!r} is not a release tag vMAJOR.MINOR.PATCH")
+    return tuple(map(int, match.groups()))
+
+
+@dataclass
+class Template:
+    """A bare clone of the template: its releases, and any commit by hash."""
+
+    location: str
+    clone: Path
+    releases: list[str]  # oldest first
+
+    @classmethod
+    def clone_from(cls, location: str, destination: Path) -> "Template":
+        git("clone", "--quiet", "--bare", location, destination)
+        return cls(location, destination, release_tags(destination))
+
+    @property
+    def latest(self) -> str | None:
+        return self.releases[-1] if self.releases else None
+
+    def commit_of(self, revision: str) -> str | None:
+        try:
+            return git(
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                f"{revision}^{{commit}}",
+                cwd=self.clone,
+            ).strip()
+        except GitError:
+            return None
+
+    def release_at(self, commit: str) -> str | None:
+        """The newest release at or before ``commit``."""
+        merged = release_tags(self.clone, "--merged", commit)
+        return merged[-1] if merged else None
+
+    def newer_than(self, release: str | None) -> list[str]:
+        if release is None:
+            return list(self.releases)
+        return [tag for tag in self.releases if version(tag) > version(release)]
+
+
+def release_tags(clone: Path, *selection: str) -> list[str]:
+    """Annotated tags named like a release, oldest first (a lightweight tag is no release)."""
+    listed = git(
+        "for-each-ref",
+        *selection,
+        "--sort=v:refname",
+        "--format=%(objecttype) %(refname:strip=2)",
+        "refs/tags/v*",
+        cwd=clone,
+    )
+    return [
+        tag
+        for kind, tag in (line.split(" ", 1) for line in listed.splitlines())
+        if kind == "tag" and RELEASE.fullmatch(tag)
+    ]

@@ -1,0 +1,99 @@
+"""The template rendered at a commit with a service's answers, once per pair."""
+
+import json
+import os
+import sys
+import tomllib
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+from fleet.git import git
+
+Files = dict[str, bytes]  # path relative to the project, in posix form -> content
+
+
+SYMLINK = b"symbolic link to "  # how a link reads: never followed out of the clone
+
+
+def read_tree(root: Path) -> Files:
+    """Every file under ``root`` but .git; a symbolic link as where it points, unfollowed."""
+    files = {}
+    for path in sorted(root.rglob("*")):  # rglob does not descend into linked folders
+        name = path.relative_to(root).as_posix()
+        if ".git" in path.relative_to(root).parts:
+            continue
+        if path.is_symlink():
+            files[name] = SYMLINK + os.fsencode(os.readlink(path))
+        elif path.is_file():
+            files[name] = path.read_bytes()
+    return files
+
+
+def owned_patterns(files: Files) -> list[str]:
+    """The baked ``[tool.baseline] owned`` list: what the template owns."""
+    pyproject = tomllib.loads(files["pyproject.toml"].decode())
+    return list(pyproject["tool"]["baseline"]["owned"])
+
+
+def is_owned(path: str, patterns: list[str]) -> bool:
+    return any(
+        path.startswith(pattern)
+        if pattern.endswith("/")
+        else fnmatchcase(path, pattern)
+        for pattern in patterns
+    )
+
+
+class Renderer:
+    """Renders with cookiecutter from a worktree of the template's clone at each commit.
+
+    cookiecutter ignores ``checkout`` for a local directory, so each commit
+    gets its own worktree. The hooks are not run: the template's only check
+    the answers, which were checked when the service was baked, and print.
+    """
+
+    def __init__(self, template_clone: Path, scratch: Path) -> None:
+        self.clone = template_clone
+        self.scratch = scratch
+        self.config = scratch / "cookiecutter.yaml"
+        self.config.write_text(
+            f"replay_dir: {json.dumps(str(scratch / 'replay'))}\n"
+            f"cookiecutters_dir: {json.dumps(str(scratch / 'cookiecutters'))}\n"
+        )
+        self.worktrees: dict[str, Path] = {}
+        self.rendered: dict[tuple[str, str], Files] = {}
+
+    def worktree(self, commit: str) -> Path:
+        if commit not in self.worktrees:
+            path = self.scratch / "template" / commit
+            git("worktree", "add", "--quiet", "--detach", path, commit, cwd=self.clone)
+            self.worktrees[commit] = path
+        return self.worktrees[commit]
+
+    def files(self, commit: str, answers: dict) -> Files:
+        answers = {k: v for k, v in answers.items() if not k.startswith("_")}
+        key = (commit, json.dumps(answers, sort_keys=True))
+        if key not in self.rendered:
+            output = self.scratch / "rendered" / str(len(self.rendered))
+            template = self.worktree(commit)
+            project = cookiecutter(
+                str(template),
+                no_input=True,
+                extra_context=answers,
+                output_dir=str(output),
+                config_file=str(self.config),
+                accept_hooks=False,
+            )
+            forget_modules_from(template)
+            self.rendered[key] = read_tree(Path(project))
+        return self.rendered[key]
+
+
+def forget_modules_from(template: Path) -> None:
+    """Drop the template's Jinja extensions (local_extensions) so each commit loads its own."""
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None) or ""
+        if origin.startswith(str(template)):
+            del sys.modules[name]

@@ -1,0 +1,190 @@
+"""One row per service: its release, drift, exceptions and what the newest release would do."""
+
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from fleet.fleet_file import Fleet, FleetFileError, Service
+from fleet.git import GitError, shallow_clone
+from fleet.merge import conflicting_files
+from fleet.releases import Template, version
+from fleet.render import Files, Renderer, is_owned, owned_patterns
+from fleet.service import Clone, NotAService, read_clone, security_exceptions
+
+CLONES_AT_ONCE = 8  # cloning waits on the network or the disk, not the CPU
+
+
+@dataclass
+class Row:
+    name: str
+    baseline: str | None = None
+    latest: str | None = None
+    behind: int | None = None
+    owned_changed: list[str] = field(default_factory=list)
+    exceptions: dict[str, str] | None = None
+    update: str | None = None  # current, clean, conflict, not-linked; None on error
+    conflicts: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def below(self, minimum: str) -> bool:
+        return self.error is None and (
+            self.baseline is None or version(self.baseline) < version(minimum)
+        )
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Report:
+    fleet: Fleet
+    rows: list[Row]
+
+    @property
+    def exit_status(self) -> int:
+        """0 all at or above the minimum and undrifted, 1 any is not, 2 any unreadable."""
+        if any(row.error for row in self.rows):
+            return 2
+        if any(row.below(self.fleet.minimum) or row.owned_changed for row in self.rows):
+            return 1
+        return 0
+
+    def summary(self) -> dict[str, int]:
+        return summarise([row.as_json() for row in self.rows], self.fleet.minimum)
+
+
+def summarise(rows: list[dict], minimum: str) -> dict[str, int]:
+    """The page's headline counts, from the JSON rows (so anyone can check them)."""
+    readable = [row for row in rows if row["error"] is None]
+    return {
+        "services": len(rows),
+        "current": sum(row["behind"] == 0 for row in readable),
+        "behind": sum((row["behind"] or 0) > 0 for row in readable),
+        "drifted": sum(bool(row["owned_changed"]) for row in readable),
+        "below minimum": sum(
+            row["baseline"] is None or version(row["baseline"]) < version(minimum)
+            for row in readable
+        ),
+        "not linked": sum(row["update"] == "not-linked" for row in readable),
+        "unreadable": len(rows) - len(readable),
+    }
+
+
+def worst_first(rows: list[Row], minimum: str) -> list[Row]:
+    def badness(row: Row) -> tuple:
+        return (
+            row.error is not None,
+            row.below(minimum),
+            row.update == "conflict",
+            len(row.owned_changed),
+            row.behind or 0,
+        )
+
+    return sorted(sorted(rows, key=lambda row: row.name), key=badness, reverse=True)
+
+
+def build_report(fleet: Fleet) -> Report:
+    with tempfile.TemporaryDirectory(prefix="fleet-") as directory:
+        scratch = Path(directory)
+        try:
+            template = Template.clone_from(fleet.template, scratch / "template.git")
+        except GitError as error:
+            raise FleetFileError(
+                f"cannot read the template {fleet.template}: {error}"
+            ) from None
+        if fleet.minimum not in template.releases:
+            releases = ", ".join(template.releases) or "none"
+            raise FleetFileError(
+                f"minimum = {fleet.minimum!r} is not a release of {fleet.template} (its releases: {releases})"
+            )
+        with ThreadPoolExecutor(CLONES_AT_ONCE) as pool:
+            clones = list(
+                pool.map(
+                    lambda numbered: fetch(
+                        numbered[1], scratch / "services" / str(numbered[0])
+                    ),
+                    enumerate(fleet.services),
+                )
+            )
+        renderer = Renderer(template.clone, scratch)
+        rows = [
+            inspect(service, clone, template, renderer)
+            if isinstance(clone, Clone)
+            else Row(service.name, latest=template.latest, error=clone)
+            for service, clone in zip(fleet.services, clones, strict=True)
+        ]
+    return Report(fleet, worst_first(rows, fleet.minimum))
+
+
+class Unreadable(Exception):
+    """A service the report cannot read; the message is its one-line error."""
+
+
+def fetch(service: Service, destination: Path) -> Clone | str:
+    """The service's clone, read; or the one line saying why it cannot be."""
+    try:
+        return read_clone(shallow_clone(service.repo, destination))
+    except GitError as error:
+        return f"cannot clone {service.repo}: {error}"
+    except NotAService as error:
+        return str(error)
+
+
+def inspect(
+    service: Service, clone: Clone, template: Template, renderer: Renderer
+) -> Row:
+    try:
+        return read_row(service, clone, template, renderer)
+    except Unreadable as error:
+        return Row(service.name, latest=template.latest, error=str(error))
+
+
+def read_row(
+    service: Service, clone: Clone, template: Template, renderer: Renderer
+) -> Row:
+    row = Row(
+        service.name, latest=template.latest, exceptions=security_exceptions(clone)
+    )
+    if not clone.linked:
+        row.update = "not-linked"
+        return row
+    commit = template.commit_of(clone.commit or "")
+    if commit is None:
+        raise Unreadable(
+            f"template commit {clone.commit} in .cruft.json is not in "
+            f"{template.location}: baked from another template?"
+        )
+    row.baseline = template.release_at(commit)
+    row.behind = len(template.newer_than(row.baseline))
+    base = render(renderer, commit, clone.answers)
+    try:
+        patterns = owned_patterns(base)
+    except (KeyError, ValueError):
+        raise Unreadable(
+            f"the template at {commit[:12]} lists no owned files "
+            "([tool.baseline] owned in its pyproject.toml)"
+        ) from None
+    row.owned_changed = sorted(
+        path
+        for path in base.keys() | clone.files.keys()
+        if is_owned(path, patterns) and base.get(path) != clone.files.get(path)
+    )
+    if row.behind == 0:
+        row.update = "current"
+        return row
+    latest = template.commit_of(template.latest or "") or commit
+    theirs = render(renderer, latest, clone.answers)
+    row.conflicts = conflicting_files(clone.files, base, theirs)
+    row.update = "conflict" if row.conflicts else "clean"
+    return row
+
+
+def render(renderer: Renderer, commit: str, answers: dict) -> Files:
+    try:
+        return renderer.files(commit, answers)
+    except Exception as error:  # cookiecutter's errors share no base class
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise Unreadable(
+            f"cannot render the template at {commit[:12]} with its answers: {first}"
+        ) from None

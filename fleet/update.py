@@ -1,0 +1,240 @@
+"""`fleet update`: a branch ``baseline/vX.Y.Z`` on every service behind the newest release.
+
+Each branch starts at the service's default branch and holds one commit: the
+release merged into the service's files (fleet.merge: conflicts keep git's
+markers), its ``.cruft.json`` moved to the release, and a message carrying
+the CHANGELOG sections in between. Nothing leaves the machine without
+``--push``; nothing of a service runs without ``--test``.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fleet.changelog import between
+from fleet.fleet_file import Fleet, FleetFileError, Service
+from fleet.git import GitError, git
+from fleet.merge import apply_release
+from fleet.pull_request import commit_message, pull_request
+from fleet.releases import Template
+from fleet.render import Files, Renderer
+from fleet.report import Unreadable, fetch, read_row, render
+from fleet.service import Clone
+from fleet.service_tests import run_service_tests
+
+TESTS_AT_ONCE = os.cpu_count() or 1  # each suite mostly waits on one CPU
+# Who the update commits are from when git has no identity configured.
+BOT = {"user.name": "Template baseline", "user.email": "baseline@localhost"}
+
+
+@dataclass
+class Outcome:
+    name: str
+    baseline: str | None = None
+    release: str | None = None
+    branch: str | None = None
+    merge: str | None = None  # clean, conflict; current, not-linked: no branch
+    conflicts: list[str] = field(default_factory=list)
+    tests: str | None = None  # passed, failed; None when not run (or in conflict)
+    pushed: str | None = None  # pushed, unchanged; None without --push
+    error: str | None = None
+
+    @property
+    def exit_status(self) -> int:
+        if self.error:
+            return 2
+        return 1 if self.conflicts or self.tests == "failed" else 0
+
+
+def update_fleet(fleet: Fleet, out: Path, push: bool, test: bool) -> list[Outcome]:
+    out = out.resolve()
+    with tempfile.TemporaryDirectory(prefix="fleet-") as directory:
+        scratch = Path(directory)
+        try:
+            template = Template.clone_from(fleet.template, scratch / "template.git")
+        except GitError as error:
+            raise FleetFileError(
+                f"cannot read the template {fleet.template}: {error}"
+            ) from None
+        if not template.latest:
+            raise FleetFileError(
+                f"{fleet.template} has no release (annotated tag vX.Y.Z)"
+            )
+        renderer = Renderer(template.clone, scratch)
+        outcomes: list[Outcome] = []
+        branches: list[tuple[Outcome, Branch]] = []
+        for service in fleet.services:
+            place = out / service.name
+            shutil.rmtree(place, ignore_errors=True)
+            place.mkdir(parents=True)
+            clone = fetch(service, place / "repo")
+            if isinstance(clone, str):
+                outcomes.append(Outcome(service.name, error=clone))
+                continue
+            try:
+                outcome, branch = make_branch(service, clone, place, template, renderer)
+            except (Unreadable, GitError) as error:
+                outcome, branch = Outcome(service.name, error=str(error)), None
+            outcomes.append(outcome)
+            if branch:
+                branches.append((outcome, branch))
+        if test:
+            test_branches(branches, scratch / "venvs")
+        for outcome, branch in branches:
+            write_pull_request(outcome, branch, template.location)
+            if push:
+                try:
+                    outcome.pushed = push_branch(branch.work, branch.name)
+                except GitError as error:
+                    outcome.error = f"cannot push {branch.name}: {error}"
+    return outcomes
+
+
+@dataclass
+class Branch:
+    """A service's update branch, made in its clone, waiting to be tested and pushed."""
+
+    name: str
+    work: Path
+    place: Path
+    baseline: str | None
+    release: str
+    sections: list[str]
+
+
+def test_branches(branches: list[tuple[Outcome, Branch]], venvs: Path) -> None:
+    """Each branch's own tests, a few at once; a branch with conflicts has no code to test yet."""
+    testable = [
+        (outcome, branch) for outcome, branch in branches if not outcome.conflicts
+    ]
+    with ThreadPoolExecutor(TESTS_AT_ONCE) as pool:
+        results = pool.map(
+            lambda pair: run_service_tests(
+                pair[1].work, venvs / pair[0].name, pair[1].place / "tests.log"
+            ),
+            testable,
+        )
+        for (outcome, _), passed in zip(testable, results, strict=True):
+            outcome.tests = "passed" if passed else "failed"
+
+
+def write_pull_request(outcome: Outcome, branch: Branch, template: str) -> None:
+    text = pull_request(
+        outcome.name,
+        template,
+        branch.baseline,
+        branch.release,
+        branch.sections,
+        outcome.tests,
+        outcome.conflicts,
+    )
+    (branch.place / "PR.md").write_text(text, encoding="utf-8")
+
+
+def make_branch(
+    service: Service, clone: Clone, place: Path, template: Template, renderer: Renderer
+) -> tuple[Outcome, Branch | None]:
+    """The release committed on ``baseline/<release>`` in the service's clone, if it is behind."""
+    name = service.name
+    row = read_row(service, clone, template, renderer)
+    outcome = Outcome(
+        name, baseline=row.baseline, release=template.latest, merge=row.update
+    )
+    if row.update in ("current", "not-linked"):
+        return outcome, None
+    release = template.latest or ""
+    commit = template.commit_of(clone.commit or "") or ""
+    latest = template.commit_of(release) or ""
+    base = render(renderer, commit, clone.answers)
+    theirs = render(renderer, latest, clone.answers)
+    merged, outcome.conflicts = apply_release(clone.files, base, theirs)
+    merged[".cruft.json"] = moved_cruft_state(
+        clone.files[".cruft.json"], latest, release
+    )
+    work = place / "repo"
+    write_changes(work, clone.files, merged)
+    outcome.branch = f"baseline/{release}"
+    outcome.merge = "conflict" if outcome.conflicts else "clean"
+    changelog = git("show", f"{latest}:CHANGELOG.md", cwd=template.clone)
+    sections = between(changelog, row.baseline, release)
+    git("checkout", "--quiet", "-B", outcome.branch, cwd=work)
+    git("add", "--all", cwd=work)
+    identity = (
+        []
+        if git("config", "user.email", cwd=work, check=False).strip()
+        else [arg for key, value in BOT.items() for arg in ("-c", f"{key}={value}")]
+    )
+    message = commit_message(row.baseline, release, sections, outcome.conflicts)
+    git(
+        *identity,
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "--file",
+        "-",
+        cwd=work,
+        input=message,
+    )
+    return outcome, Branch(outcome.branch, work, place, row.baseline, release, sections)
+
+
+def moved_cruft_state(text: bytes, commit: str, release: str) -> bytes:
+    """The service's .cruft.json at the release, written as cruft writes it."""
+    state = json.loads(text)
+    state["commit"] = commit
+    state["checkout"] = release
+    state.setdefault("context", {}).setdefault("cookiecutter", {})["_commit"] = commit
+    return (
+        json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n"
+    ).encode()
+
+
+def write_changes(work: Path, before: Files, after: Files) -> None:
+    """Write what changed into the clone, never through a link that leads out of it."""
+    root = work.resolve()
+    for path in sorted(
+        before.keys() - after.keys() | {p for p in after if before.get(p) != after[p]}
+    ):
+        target = work / path
+        if not target.parent.resolve().is_relative_to(root):
+            raise Unreadable(
+                f"{path}: a symbolic link in its folders leads out of the repository"
+            )
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        if path in after:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(after[path])
+
+
+def push_branch(work: Path, branch: str) -> str:
+    """Push unless the remote's branch already holds the same change on the same base."""
+    listed = git("ls-remote", "origin", f"refs/heads/{branch}", cwd=work).split()
+    if listed:
+        remote = listed[0]
+        git(
+            "fetch",
+            "--quiet",
+            "--depth",
+            "2",
+            "origin",
+            f"refs/heads/{branch}",
+            cwd=work,
+        )
+        same = [
+            git(
+                "rev-parse", f"{ref}^{{tree}}", f"{ref}^", cwd=work, check=False
+            ).split()
+            for ref in ("FETCH_HEAD", "HEAD")
+        ]
+        if same[0] == same[1]:
+            return "unchanged"
+        lease = [f"--force-with-lease=refs/heads/{branch}:{remote}"]
+    else:
+        lease = []
+    git("push", "--quiet", *lease, "origin", f"HEAD:refs/heads/{branch}", cwd=work)
+    return "pushed"

@@ -1,0 +1,122 @@
+"""What the template owns is data baked into the service; the docs and the fleet tool read it.
+
+Also: the README's bake commands name the newest release, and a service's
+exception register is read from config.py without running it.
+"""
+
+import re
+import tomllib
+
+import pytest
+
+from fleet.render import is_owned, owned_patterns, read_tree
+from fleet.service import Clone, security_exceptions
+from testkit import TEMPLATE
+from testkit.services import newest_changelog_release
+
+
+@pytest.fixture(scope="module")
+def baked(tmp_path_factory):
+    from testkit.bake import bake
+
+    return bake(tmp_path_factory.mktemp("owned"), project_name="Ledger")
+
+
+def test_the_owned_list_is_data_in_the_bakes_pyproject(baked):
+    listed = tomllib.loads((baked / "pyproject.toml").read_text())["tool"]["baseline"]
+    assert listed["owned"] == owned_patterns(read_tree(baked))
+    assert "src/ledger/security/" in listed["owned"]
+
+
+def test_it_covers_the_security_package_and_pinned_tests_new_files_too(baked):
+    patterns = owned_patterns(read_tree(baked))
+    files = read_tree(baked)
+    security = [p for p in files if p.startswith("src/ledger/security/")]
+    pinned = [p for p in files if re.fullmatch(r"tests/test_security_\w+\.py", p)]
+    assert len(security) >= 5
+    assert len(pinned) >= 3
+    for path in [
+        *security,
+        *pinned,
+        "src/ledger/security/a_module_added_later.py",
+        "tests/test_security_added_later.py",
+        "gunicorn.conf.py",
+        "Dockerfile",
+        ".dockerignore",
+        ".github/workflows/ci.yml",
+        ".pre-commit-config.yaml",
+        "deploy/nginx.conf",
+    ]:
+        assert is_owned(path, patterns), path
+    for path in [
+        "src/ledger/config.py",
+        "src/ledger/routes.py",
+        "src/ledger/templates/index.html",
+        "tests/test_routes.py",
+        "tests/conftest.py",
+        "pyproject.toml",
+        "README.md",
+        "src/ledger/security_notes.md",
+    ]:
+        assert not is_owned(path, patterns), path
+
+
+def test_the_baked_readme_lists_exactly_the_owned_patterns(baked):
+    readme = (baked / "README.md").read_text()
+    start = readme.index("`[tool.baseline] owned`")
+    section = readme[start : readme.index("Everything else is yours", start)]
+    bullets = "\n".join(
+        line for line in section.splitlines() if line.startswith(("- ", "  "))
+    )
+    named = set(re.findall(r"`([^`\s]+)`", bullets)) - {"override", "EDIT"}
+    assert named == set(owned_patterns(read_tree(baked)))
+
+
+def test_the_template_docs_point_to_the_list():
+    for doc in ("README.md", "CONTRIBUTING.md"):
+        assert "`[tool.baseline] owned`" in (TEMPLATE / doc).read_text(), doc
+
+
+def test_the_readmes_bake_commands_name_the_newest_release():
+    newest = newest_changelog_release()
+    readme = (TEMPLATE / "README.md").read_text()
+    for command in ("cruft create", "cookiecutter gh:"):
+        (line,) = [line for line in readme.splitlines() if line.startswith(command)]
+        assert line.endswith(f"--checkout v{newest}"), line
+    assert set(re.findall(r"--checkout (v[\d.]*\d)", readme)) == {f"v{newest}"}
+
+
+def config_clone(source: str | None) -> Clone:
+    files = {} if source is None else {"src/pkg/config.py": source.encode()}
+    return Clone(files, commit="c0ffee", answers={}, package="pkg")
+
+
+@pytest.mark.parametrize(
+    ("source", "register"),
+    [
+        ('SECURITY_EXCEPTIONS: dict[str, str] = {"a": "why"}\n', {"a": "why"}),
+        ('SECURITY_EXCEPTIONS = {"a": "why", "b": "because"}\n', {"a": "why", "b": "because"}),
+        ("SECURITY_EXCEPTIONS: dict[str, str] = {}\n", {}),
+        ("HSTS = True\n", {}),  # not set: the baked default, none
+        ('WHY = "w"\nSECURITY_EXCEPTIONS = {"a": WHY}\n', None),
+        ('SECURITY_EXCEPTIONS = {}\nSECURITY_EXCEPTIONS["a"] = "why"\n', None),
+        ("SECURITY_EXCEPTIONS = load()\n", None),
+        ('SECURITY_EXCEPTIONS = {"a": 1}\n', None),
+        ('import os\nif os.environ:\n    SECURITY_EXCEPTIONS = {"a": "b"}\n', None),
+        ("SECURITY_EXCEPTIONS = {\n", None),  # not Python
+        (None, None),  # no config.py
+    ],
+    ids=[
+        "annotated", "plain", "empty", "unset", "a-name", "item-set-later",
+        "a-call", "not-text", "in-a-branch", "syntax-error", "no-config",
+    ],
+)  # fmt: skip
+def test_the_exception_register_is_read_as_a_literal_or_not_at_all(source, register):
+    assert security_exceptions(config_clone(source)) == register
+
+
+def test_reading_the_register_runs_nothing(tmp_path):
+    marker = tmp_path / "ran"
+    source = f'open({str(marker)!r}, "w")\nSECURITY_EXCEPTIONS = {{"a": "b"}}\n'
+    assert security_exceptions(config_clone(source)) == {"a": "b"}
+    assert not marker.exists()

@@ -1,0 +1,46 @@
+"""A service's clone is data: the fleet tool never follows its links out of it."""
+
+import pytest
+
+from fleet.render import SYMLINK, read_tree
+from fleet.report import Unreadable
+from fleet.update import write_changes
+
+
+@pytest.fixture
+def outside(tmp_path):
+    secret = tmp_path / "outside"
+    secret.mkdir()
+    (secret / "key").write_text("secret")
+    return secret
+
+
+def test_a_link_is_read_as_where_it_points_never_followed(tmp_path, outside):
+    work = tmp_path / "work"
+    (work / "src").mkdir(parents=True)
+    (work / "src/key").symlink_to(outside / "key")
+    (work / "linked").symlink_to(outside)
+    (work / "plain.txt").write_text("ours")
+    files = read_tree(work)
+    assert files == {
+        "linked": SYMLINK + str(outside).encode(),
+        "plain.txt": b"ours",
+        "src/key": SYMLINK + str(outside / "key").encode(),
+    }
+
+
+def test_writing_a_change_replaces_a_link_and_never_writes_through_one(
+    tmp_path, outside
+):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "policy.py").symlink_to(outside / "key")
+    (work / "security").symlink_to(outside)
+    before = read_tree(work)
+    write_changes(work, before, before | {"policy.py": b"the release's"})
+    assert (work / "policy.py").read_bytes() == b"the release's"
+    assert not (work / "policy.py").is_symlink()
+    with pytest.raises(Unreadable, match="leads out of the repository"):
+        write_changes(work, before, before | {"security/new.py": b"x"})
+    assert (outside / "key").read_text() == "secret"
+    assert sorted(p.name for p in outside.iterdir()) == ["key"]

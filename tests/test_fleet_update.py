@@ -1,0 +1,253 @@
+"""`python -m fleet update`: a baseline/vX.Y.Z branch on every service behind, and the
+service's own weekly check. On the fleet of tests/test_fleet_report.py."""
+
+import json
+import sys
+
+import pytest
+
+from fleet.changelog import sections
+from testkit.commands import clean_env, run
+from testkit.services import CDN_AND_LEGACY_CHARTS, EXCEPTION
+
+pytestmark = pytest.mark.xdist_group("fleet")
+LINKED_AND_PLAIN = [
+    "current",
+    "settings",
+    "two-behind",
+    "edited-policy",
+    "conflict",
+    "plain",
+]
+BEHIND = ["settings", "two-behind", "edited-policy", "conflict"]
+
+
+def fleet_update(fleet_file, *args, cwd):
+    # The services' property tests explore briefly, as testkit.bake's runs do.
+    return run(
+        sys.executable, "-m", "fleet", "update", fleet_file, *args,
+        cwd=cwd, check=False, env=clean_env(HYPOTHESIS_PROFILE="quick"),
+    )  # fmt: skip
+
+
+def remote_branches(fleet) -> dict[str, dict[str, str]]:
+    """Every service's remote: branch -> commit."""
+    branches = {}
+    for name in LINKED_AND_PLAIN:
+        listed = run(
+            "git",
+            "for-each-ref",
+            "--format=%(refname:short) %(objectname)",
+            "refs/heads",
+            cwd=fleet.services[name].remote,
+        ).stdout
+        branches[name] = dict(line.split() for line in listed.splitlines())
+    return branches
+
+
+def table_rows(stdout: str) -> dict[str, list[str]]:
+    return {
+        line.split()[0]: line.split()[1:]
+        for line in stdout.splitlines()[1:]
+        if line and not line[0].isdigit()
+    }
+
+
+@pytest.fixture(scope="module")
+def updated(fleet, tmp_path_factory):
+    """Once without --push, then with --push --test, then with --push again."""
+    work = tmp_path_factory.mktemp("update")
+    fleet_file = fleet.fleet_file(LINKED_AND_PLAIN, work / "FLEET.toml")
+    before = remote_branches(fleet)
+    local = fleet_update(fleet_file, "--out", work / "local", cwd=work)
+    after_local = remote_branches(fleet)
+    first = fleet_update(
+        fleet_file, "--push", "--test", "--out", work / "first", cwd=work
+    )
+    after_first = remote_branches(fleet)
+    second = fleet_update(fleet_file, "--push", "--out", work / "second", cwd=work)
+    after_second = remote_branches(fleet)
+    return {
+        "work": work,
+        "local": local,
+        "first": first,
+        "second": second,
+        "refs": [before, after_local, after_first, after_second],
+    }
+
+
+def branch_file(fleet, name, path) -> str:
+    newest = fleet.releases.tags[2]
+    return run(
+        "git", "show", f"baseline/{newest}:{path}", cwd=fleet.services[name].remote
+    ).stdout
+
+
+def test_without_push_nothing_leaves_the_machine(updated):
+    before, after_local, *_ = updated["refs"]
+    assert updated["local"].returncode == 1, (
+        updated["local"].stdout + updated["local"].stderr
+    )
+    assert after_local == before
+
+
+def test_push_puts_one_branch_on_each_service_behind_and_none_on_a_current_one(
+    fleet, updated
+):
+    before, _, after, _ = updated["refs"]
+    branch = f"baseline/{fleet.releases.tags[2]}"
+    for name in LINKED_AND_PLAIN:
+        added = set(after[name]) - set(before[name])
+        assert added == ({branch} if name in BEHIND else set()), name
+        assert after[name]["main"] == before[name]["main"], (
+            name
+        )  # the default branch untouched
+        if name in BEHIND:
+            parent = run(
+                "git", "rev-parse", f"{branch}^", cwd=fleet.services[name].remote
+            ).stdout.strip()
+            assert parent == before[name]["main"], name
+
+
+def test_the_table_and_the_exit_status(fleet, updated):
+    first = updated["first"]
+    assert first.returncode == 1, (
+        first.stdout + first.stderr
+    )  # a conflict, and failed tests
+    _, middle, newest = fleet.releases.tags
+    branch = f"baseline/{newest}"
+    assert table_rows(first.stdout) == {
+        "current": [newest, newest, "current"],
+        "settings": [middle, newest, branch, "clean", "passed", "pushed"],
+        "two-behind": [
+            fleet.releases.tags[0],
+            newest,
+            branch,
+            "clean",
+            "failed",
+            "pushed",
+        ],
+        "edited-policy": [middle, newest, branch, "clean", "passed", "pushed"],
+        "conflict": [
+            middle,
+            newest,
+            branch,
+            "conflict",
+            "pushed",
+            "src/conflict/security/policy.py",
+        ],
+        "plain": [newest, "not-linked"],
+    }
+
+
+def test_each_commit_carries_every_changelog_section_in_between(fleet):
+    old, middle, newest = fleet.releases.tags
+    changelog = sections((fleet.releases.template / "CHANGELOG.md").read_text())
+    for name, baseline in (("settings", middle), ("two-behind", old)):
+        message = run(
+            "git",
+            "log",
+            "-1",
+            "--format=%B",
+            f"baseline/{newest}",
+            cwd=fleet.services[name].remote,
+        ).stdout
+        assert message.startswith(f"Baseline {newest} (from {baseline})\n"), message
+        wanted = [tag for tag in fleet.releases.tags if tag > baseline]
+        for tag, text in changelog.items():
+            assert (text in message) == (tag in wanted), (name, tag)
+
+
+def test_the_clean_one_keeps_the_teams_settings_exception_and_override(fleet, updated):
+    config = branch_file(fleet, "settings", "src/settings/config.py")
+    assert repr(EXCEPTION) in config
+    assert repr(CDN_AND_LEGACY_CHARTS) in config
+    assert '@bp.get("/partner")' in branch_file(
+        fleet, "settings", "src/settings/routes.py"
+    )
+    policy = branch_file(fleet, "settings", "src/settings/security/policy.py")
+    assert '("Origin-Agent-Cluster", "?1")' in policy
+    assert '("Referrer-Policy", "same-origin")' in policy
+    state = json.loads(branch_file(fleet, "settings", ".cruft.json"))
+    newest = fleet.releases.tags[2]
+    assert state["checkout"] == newest
+    assert (
+        state["commit"]
+        == run(
+            "git", "rev-parse", f"{newest}^{{commit}}", cwd=fleet.releases.template
+        ).stdout.strip()
+    )
+    assert "passed" in (updated["work"] / "first/settings/PR.md").read_text()
+
+
+def test_a_release_that_breaks_a_services_own_test_is_recorded_failed(updated):
+    log = (updated["work"] / "first/two-behind/tests.log").read_text()
+    assert "FAILED tests/test_our_referrer.py::test_other_sites_see_our_origin" in log
+    pr = (updated["work"] / "first/two-behind/PR.md").read_text()
+    assert "The service's own tests failed on this branch" in pr
+
+
+def test_the_conflict_shows_as_git_markers_and_in_pr_md(fleet, updated):
+    path = "src/conflict/security/policy.py"
+    text = branch_file(fleet, "conflict", path)
+    assert (
+        f"<<<<<<< {path} (this service)\n"
+        '            ("Referrer-Policy", "no-referrer"),\n'
+        "=======\n"
+        '            ("Referrer-Policy", "same-origin"),\n'
+        f">>>>>>> {path} (the new release)\n"
+    ) in text
+    pr = (updated["work"] / "first/conflict/PR.md").read_text()
+    assert f"- `{path}`" in pr
+    assert "Not run: resolve the conflicts below first" in pr  # markers are no code
+    assert "## What you may have to do" in pr
+
+
+def test_a_second_run_changes_nothing(updated):
+    *_, after_first, after_second = updated["refs"]
+    assert after_second == after_first
+    second = updated["second"]
+    assert [
+        row[-1] if row[3] != "conflict" else row[-2]
+        for name, row in table_rows(second.stdout).items()
+        if name in BEHIND
+    ] == ["unchanged"] * 4
+
+
+@pytest.mark.parametrize(
+    ("names", "status"),
+    [(["current", "plain"], 0), (["current", "missing"], 2)],
+    ids=["nothing-to-do", "unreadable"],
+)
+def test_exit_status(fleet, tmp_path, names, status):
+    result = fleet_update(
+        fleet.fleet_file(names, tmp_path / "FLEET.toml"),
+        "--out",
+        tmp_path / "out",
+        cwd=tmp_path,
+    )
+    assert result.returncode == status, result.stdout + result.stderr
+
+
+def test_the_weekly_check_names_the_newest_release_when_behind(fleet, updated):
+    newest = fleet.releases.tags[2]
+    behind = run(
+        sys.executable,
+        ".github/baseline_check.py",
+        cwd=fleet.services["settings"].work,
+        check=False,
+    )
+    assert behind.returncode == 1
+    assert behind.stdout.splitlines() == [
+        f"error: behind the template's newest release {newest} (this service has {fleet.releases.tags[1]}): "
+        f"run cruft update --checkout {newest}, or merge the platform team's baseline/{newest} branch"
+    ]
+    for current in (
+        fleet.services["current"].work,
+        updated["work"] / "first/settings/repo",
+    ):
+        result = run(
+            sys.executable, ".github/baseline_check.py", cwd=current, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout == f"on the template's newest release, {newest}\n"
