@@ -23,6 +23,13 @@ RECEIVER = "/_security/csp-report"
 GUNICORN_CONF = Path(__file__).parents[1] / "gunicorn.conf.py"
 
 
+@pytest.fixture(autouse=True)
+def earlier_apps_closed():
+    """close_all() writes what every app of the process holds: let the apps of
+    earlier tests (not yet collected) write theirs before this test's log."""
+    reports.close_all()
+
+
 def make_app(**settings) -> Flask:
     """The baked answers and ``settings``, with one plain page."""
     app = Flask(__name__)
