@@ -379,6 +379,25 @@ def test_the_lists_for_a_prefix_are_built_once(monkeypatch):
     assert len(calls) == 2
 
 
+def test_every_view_under_a_prefix_sends_it_however_many_there_are():
+    app = make_app()
+    for n in range(300):
+        app.add_url_rule(f"/page/{n}", f"page{n}", lambda: "page")
+    client = app.test_client()
+    for n in range(300):
+        response = client.get(f"/page/{n}", base_url=PREFIXED)
+        assert csp_of(response.headers)["report-uri"] == ["/svc" + RECEIVER], n
+
+
+def test_past_the_kept_prefixes_the_plain_lists_and_one_error(caplog):
+    client = make_app().test_client()
+    for n in range(security.MAX_PREFIXES + 5):
+        response = client.get("/", base_url=f"https://localhost/svc{n}")
+        expected = f"/svc{n}" if n < security.MAX_PREFIXES else ""
+        assert csp_of(response.headers)["report-uri"] == [expected + RECEIVER], n
+    assert caplog.text.count("lists are kept for") == 1
+
+
 def test_a_prefix_that_cannot_be_a_report_path_keeps_the_plain_one(caplog):
     client = make_app().test_client()
     environ = {"SCRIPT_NAME": '/a"b'}

@@ -71,7 +71,9 @@ def override(
     return decorate
 
 
-MAX_ROOTED = 256  # (view, prefix) lists kept; past it, the unprefixed ones
+# Prefixes (SCRIPT_NAME) a policy keeps lists for: a service is mounted under
+# one or two; past this many, the unprefixed lists, and one error in the log.
+MAX_PREFIXES = 16
 # (name, lowercased name, value): the hook never lowercases our names per request.
 HeaderList = list[tuple[str, str, str]]
 
@@ -87,6 +89,8 @@ class Prepared:
     http: HeaderList = field(init=False)
     nonce_https: HeaderList = field(init=False)
     nonce_http: HeaderList = field(init=False)
+    # The same policy with its reports sent under a prefix, by prefix.
+    under_prefix: "dict[str, Prepared]" = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         policy = self.policy
@@ -174,11 +178,19 @@ def init_app(app: Flask) -> None:
         by_endpoint[endpoint] = prepared
         return prepared
 
-    rooted: dict[tuple[str | None, str], Prepared] = {}
-
-    def under_root(endpoint: str | None, prepared: Prepared, root: str) -> Prepared:
-        """``prepared`` with its reports sent under ``root``, built once."""
-        if len(rooted) >= MAX_ROOTED:
+    def under_root(prepared: Prepared, root: str) -> Prepared:
+        """``prepared`` with its reports sent under ``root``, built once per
+        policy (every view without an override shares the default's)."""
+        if len(prepared.under_prefix) >= MAX_PREFIXES:
+            if len(prepared.under_prefix) == MAX_PREFIXES:
+                app.logger.error(
+                    "reports under SCRIPT_NAME %r go to %s: lists are kept for "
+                    "%d prefixes at most",
+                    root,
+                    prepared.policy.report_uri,
+                    MAX_PREFIXES,
+                )
+                prepared.under_prefix[""] = prepared  # logged once
             return prepared
         config = {**app.config, "CSP_REPORT_URI": root + default.policy.report_uri}
         try:
@@ -186,7 +198,7 @@ def init_app(app: Flask) -> None:
         except PolicyError as error:
             app.logger.error("reports under SCRIPT_NAME %r: %s", root, error)
             found = prepared
-        rooted[endpoint, root] = found
+        prepared.under_prefix[root] = found
         return found
 
     @app.after_request
@@ -197,9 +209,7 @@ def init_app(app: Flask) -> None:
         prepared = by_endpoint.get(endpoint) or late_view(endpoint)
         root = current.root_path  # SCRIPT_NAME: empty unless mounted under a prefix
         if root and reports_here:
-            prepared = rooted.get((endpoint, root)) or under_root(
-                endpoint, prepared, root
-            )
+            prepared = prepared.under_prefix.get(root) or under_root(prepared, root)
         secure = current.is_secure
         response_headers = response.headers
         present = {name.lower() for name, _ in response_headers}

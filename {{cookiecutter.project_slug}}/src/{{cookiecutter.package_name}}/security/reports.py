@@ -7,7 +7,7 @@ as ``application/json``. What it accepts goes to the app's ``Tally``
 default logging shows, through the app's logger (``<package>.csp``): the
 first of identical violations at once, repeats and noise as counts, at most
 CSP_REPORT_LOG_RATE lines a second. Every violation of a body is counted: at
-most 64 KiB, so about 1,100 of them, a few ms of work. Values come from the
+most 64 KiB, so under 2,000 of them, a few ms of work. Values come from the
 sender, so they are cut to a length and JSON-encoded: a report cannot forge a
 log line. Bad input gets a 4xx and nothing else, and never a 500, whatever
 the body holds.
