@@ -294,18 +294,10 @@ def with_report_sample(csp: dict[str, list[str]]) -> dict[str, list[str]]:
         for directive in ("script-src", "style-src"):
             csp.setdefault(directive, list(csp["default-src"]))
     for directive in REPORT_SAMPLE_DIRECTIVES:
-        add_source(csp.get(directive), "'report-sample'")
+        if directive in csp:
+            add_sources(csp[directive], ["'report-sample'"])
     first = [d for d in ("default-src", "script-src", "style-src") if d in csp]
     return {d: csp[d] for d in first} | {d: v for d, v in csp.items() if d not in first}
-
-
-def add_source(sources: list[str] | None, source: str) -> None:
-    """Add ``source`` once; 'none' beside a source would make the list invalid."""
-    if sources is None or source in sources:
-        return
-    if "'none'" in sources:
-        sources.remove("'none'")
-    sources.append(source)
 
 
 def with_nonce(
@@ -320,7 +312,10 @@ def with_nonce(
     """
     varied = {directive: list(sources) for directive, sources in csp.items()}
     for directive in NONCE_DIRECTIVES:
-        add_source(varied.get(directive), f"'nonce-{NONCE_SLOT}'")
-        if strict_dynamic and directive in SCRIPT_DIRECTIVES:
-            add_source(varied.get(directive), "'strict-dynamic'")
+        if directive in varied:
+            strict = strict_dynamic and directive in SCRIPT_DIRECTIVES
+            add_sources(
+                varied[directive],
+                [f"'nonce-{NONCE_SLOT}'", *(["'strict-dynamic'"] if strict else [])],
+            )
     return varied
