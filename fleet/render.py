@@ -7,7 +7,9 @@ import tomllib
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from cookiecutter.environment import StrictEnvironment
 from cookiecutter.main import cookiecutter
+from cookiecutter.prompt import render_variable
 
 from fleet.git import git
 
@@ -52,6 +54,9 @@ class Renderer:
     cookiecutter ignores ``checkout`` for a local directory, so each commit
     gets its own worktree. The hooks are not run: the template's only check
     the answers, which were checked when the service was baked, and print.
+    The answers go in a replay file, which cookiecutter takes as typed:
+    given as ``extra_context`` they would be rendered as Jinja, running
+    whatever a ``.cruft.json`` holds on the platform team's machine.
     """
 
     def __init__(self, template_clone: Path, scratch: Path) -> None:
@@ -78,10 +83,14 @@ class Renderer:
         if key not in self.rendered:
             output = self.scratch / "rendered" / str(len(self.rendered))
             template = self.worktree(commit)
+            replay = self.scratch / "answers" / f"{len(self.rendered)}.json"
+            replay.parent.mkdir(exist_ok=True)
+            replay.write_text(
+                json.dumps({"cookiecutter": replay_answers(template, answers)})
+            )
             project = cookiecutter(
                 str(template),
-                no_input=True,
-                extra_context=answers,
+                replay=str(replay),
                 output_dir=str(output),
                 config_file=str(self.config),
                 accept_hooks=False,
@@ -89,6 +98,24 @@ class Renderer:
             forget_modules_from(template)
             self.rendered[key] = read_tree(Path(project))
         return self.rendered[key]
+
+
+def replay_answers(template: Path, answers: dict) -> dict:
+    """The service's answers as they are, the template's own ``_`` settings
+    (extensions, files copied unrendered), and for a question the service was
+    never asked, its default rendered from the answers as a bake would."""
+    questions = json.loads((template / "cookiecutter.json").read_text("utf-8"))
+    environment = StrictEnvironment()  # cookiecutter's filters; not the template's
+    replayed: dict = {}
+    for key, raw in questions.items():
+        if key.startswith("_"):
+            replayed[key] = raw
+        elif key in answers:
+            replayed[key] = answers[key]
+        else:
+            default = raw[0] if isinstance(raw, list) else raw
+            replayed[key] = render_variable(environment, default, replayed)
+    return replayed | {k: v for k, v in answers.items() if k not in replayed}
 
 
 def forget_modules_from(template: Path) -> None:

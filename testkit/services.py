@@ -162,6 +162,38 @@ def bake_service(
     return publish(work, directory / f"{work.name}.git")
 
 
+def bake_as_typed(directory: Path, template: Path, **answers) -> Service:
+    """A service baked from a replay file at the template's newest commit, so its
+    answers are taken as typed (braces and all), linked as ``cruft create`` links."""
+    from cookiecutter.main import cookiecutter
+
+    questions = json.loads((template / "cookiecutter.json").read_text())
+    typed = {
+        key: raw
+        if key.startswith("_")
+        else answers.get(key, raw[0] if isinstance(raw, list) else raw)
+        for key, raw in questions.items()
+    }
+    replay = directory / f"{answers['project_slug']}-answers.json"
+    replay.write_text(json.dumps({"cookiecutter": typed}))
+    work = Path(
+        cookiecutter(str(template), replay=str(replay), output_dir=str(directory))
+    )
+    commit = git("rev-parse", "HEAD", cwd=template).stdout.strip()
+    recorded = {k: v for k, v in typed.items() if not k.startswith("__")}
+    state = {
+        "template": str(template),
+        "commit": commit,
+        "checkout": None,
+        "context": {
+            "cookiecutter": recorded | {"_template": str(template), "_commit": commit}
+        },
+        "directory": None,
+    }
+    (work / ".cruft.json").write_text(json.dumps(state, indent=2) + "\n")
+    return publish(work, directory / f"{work.name}.git")
+
+
 def commit_and_push(service: Service, message: str) -> None:
     git("add", "-A", cwd=service.work)
     git("commit", "-qm", message, cwd=service.work)

@@ -1,10 +1,16 @@
 """A service's clone is data: the fleet tool never follows its links out of it."""
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from fleet.render import SYMLINK, read_tree
 from fleet.report import Unreadable
 from fleet.update import write_changes
+from testkit.commands import run
+from testkit.services import bake_as_typed, fleet_toml
 
 
 @pytest.fixture
@@ -44,3 +50,35 @@ def test_writing_a_change_replaces_a_link_and_never_writes_through_one(
         write_changes(work, before, before | {"security/new.py": b"x"})
     assert (outside / "key").read_text() == "secret"
     assert sorted(p.name for p in outside.iterdir()) == ["key"]
+
+
+PAYLOAD = "{{ cycler.__init__.__globals__.os.system('touch MARKER') }}"
+
+
+def report_rows(fleet_file, cwd) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    result = run(
+        sys.executable, "-m", "fleet", "report", fleet_file, "--json", cwd / "rows.json",
+        cwd=cwd, check=False,
+    )  # fmt: skip
+    rows = json.loads((cwd / "rows.json").read_text()) if result.returncode < 2 else []
+    return result, rows
+
+
+def test_answers_are_rendered_as_typed_never_run_as_jinja(fleet, tmp_path):
+    marker = tmp_path / "ran"
+    typed = bake_as_typed(
+        tmp_path,
+        fleet.releases.template,
+        project_name=PAYLOAD.replace("MARKER", str(marker)),
+        project_slug="typed",
+        package_name="typed",
+        description="Braces as text: {{ 6 * 7 }}, {% raw %} and {#",
+    )
+    assert not marker.exists()  # the bake took them as typed too
+    fleet_file = tmp_path / "FLEET.toml"
+    fleet_file.write_text(fleet_toml(fleet.releases, [typed]))
+    result, rows = report_rows(fleet_file, tmp_path)
+    assert not marker.exists()
+    assert result.returncode == 0, result.stdout + result.stderr
+    (row,) = rows
+    assert (row["error"], row["owned_changed"], row["update"]) == (None, [], "current")
