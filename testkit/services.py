@@ -56,7 +56,9 @@ def release(template: Path, tag: str, title: str, changes: str) -> None:
 @dataclass
 class Releases:
     template: Path
-    tags: list[str]  # oldest first: the copy as it is, then two real policy changes
+    tags: list[
+        str
+    ]  # oldest first: the copy (no owned-files list), then two policy changes
 
 
 # The two policy changes the releases make, as (old line, new line) in the
@@ -79,7 +81,15 @@ def released_template(destination: Path) -> Releases:
         f"v{major}.{int(minor) + 1}.0",
         f"v{major}.{int(minor) + 2}.0",
     ]
+    # The oldest release bakes no owned-files list, as releases before 3.1.0 did.
+    pyproject = template / BAKED / "pyproject.toml"
+    with_owned_list = pyproject.read_text()
+    start = with_owned_list.index("[tool.baseline]\n")
+    end = with_owned_list.index("\n]\n", start) + 3
+    pyproject.write_text(with_owned_list[:start] + with_owned_list[end:].lstrip("\n"))
+    git("commit", "-qam", "As releases before the owned-files list", cwd=template)
     git("tag", "-a", tags[0], "-m", f"Baseline {tags[0][1:]}", cwd=template)
+    pyproject.write_text(with_owned_list)
 
     edit_security(template, *ORIGIN_AGENT_CLUSTER)
     pinned = template / PINNED_TESTS
