@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RELEASE = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
+# A name is a folder under fleet update's --out: never a path, never hidden.
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class FleetFileError(Exception):
@@ -61,6 +63,11 @@ def load(path: Path) -> Fleet:
         if not isinstance(name, str) or not name:
             raise FleetFileError(
                 f'{path}: service {label} has no name; add name = "..."'
+            )
+        if not NAME.fullmatch(name):
+            raise FleetFileError(
+                f"{path}: service name {name!r} is not allowed: letters, digits, "
+                '".", "_" and "-", starting with a letter or digit, e.g. name = "billing-api"'
             )
         repo = entry.get("repo")
         if not isinstance(repo, str) or not repo:

@@ -6,9 +6,10 @@ import sys
 
 import pytest
 
+from fleet.fleet_file import FleetFileError
 from fleet.render import SYMLINK, read_tree
 from fleet.report import Unreadable
-from fleet.update import write_changes
+from fleet.update import emptied, write_changes
 from testkit.commands import run
 from testkit.services import bake_as_typed, fleet_toml
 
@@ -82,3 +83,38 @@ def test_answers_are_rendered_as_typed_never_run_as_jinja(fleet, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     (row,) = rows
     assert (row["error"], row["owned_changed"], row["update"]) == (None, [], "current")
+
+
+@pytest.mark.parametrize("name", ["/srv/x", "../..", "..", ".hidden", "a/b", "a b", ""])
+@pytest.mark.parametrize("command", ["report", "update"])
+def test_a_service_name_that_is_not_a_plain_name_is_refused(tmp_path, name, command):
+    victim = tmp_path / "out" / "keep"
+    victim.mkdir(parents=True)
+    fleet_file = tmp_path / "FLEET.toml"
+    fleet_file.write_text(
+        f'template = "t"\nminimum = "v1.0.0"\n[[service]]\nname = {json.dumps(name)}\nrepo = "r"\n'
+    )
+    result = run(
+        sys.executable, "-m", "fleet", command, fleet_file,
+        *(["--out", tmp_path / "out" / "x"] if command == "update" else []),
+        cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("error: ")
+    assert victim.is_dir()
+
+
+@pytest.mark.parametrize("place", ["../keep", ".", "link"])
+def test_update_never_removes_a_folder_outside_its_out(tmp_path, outside, place):
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "keep").mkdir()
+    (out / "link").symlink_to(outside)
+    with pytest.raises(FleetFileError, match="is not a folder inside"):
+        emptied(out / place, out)
+    assert (tmp_path / "keep").is_dir()
+    assert (outside / "key").read_text() == "secret"
+    emptied(out / "service", out)
+    assert (out / "service").is_dir()
