@@ -63,8 +63,7 @@ def cruft_state(path: Path) -> dict[str, Any]:
         ) from None
     except (OSError, ValueError) as error:
         raise CannotCheck(f"cannot read .cruft.json: {error}") from None
-    template = state.get("template") if isinstance(state, dict) else None
-    if not isinstance(template, str) or not template:
+    if not isinstance(state, dict) or not state.get("template"):
         raise CannotCheck(
             ".cruft.json names no template: link it again with cruft link"
         )
