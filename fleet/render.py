@@ -2,8 +2,10 @@
 
 import json
 import os
+import re
 import sys
 import tomllib
+from difflib import SequenceMatcher
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -46,6 +48,37 @@ def is_owned(path: str, patterns: list[str]) -> bool:
         else fnmatchcase(path, pattern)
         for pattern in patterns
     )
+
+
+EDIT = re.compile(
+    rb"#\s*EDIT\b"
+)  # a line the team fills in (deploy/nginx.conf's replicas)
+
+
+def changed(baked: bytes | None, theirs: bytes | None) -> bool:
+    """Whether the service changed a file the template owns, its ``# EDIT`` lines aside.
+
+    A line the template marks EDIT may differ or go; lines added next to one
+    (another replica) must carry the marker too. Any other difference counts.
+    """
+    if baked == theirs:
+        return False
+    if baked is None or theirs is None:
+        return True
+    old, new = baked.splitlines(), theirs.splitlines()
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    for kind, start, end, new_start, new_end in matcher.get_opcodes():
+        added = new[new_start + (end - start) : new_end]
+        if kind == "equal":
+            continue
+        if kind == "insert":
+            near = old[max(start - 1, 0) : start + 1]
+            if any(map(EDIT.search, near)) and all(map(EDIT.search, added)):
+                continue
+        elif all(map(EDIT.search, old[start:end])) and all(map(EDIT.search, added)):
+            continue  # a replacement or a deletion of EDIT lines
+        return True
+    return False
 
 
 class Renderer:

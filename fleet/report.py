@@ -9,7 +9,7 @@ from fleet.fleet_file import Fleet, FleetFileError, Service
 from fleet.git import GitError, shallow_clone
 from fleet.merge import conflicting_files
 from fleet.releases import Template, version
-from fleet.render import Files, Renderer, is_owned, owned_patterns
+from fleet.render import Files, Renderer, changed, is_owned, owned_patterns
 from fleet.service import Clone, NotAService, read_clone, security_exceptions
 
 BAKED_PYPROJECT = "{{cookiecutter.project_slug}}/pyproject.toml"  # where the list is
@@ -163,7 +163,7 @@ def read_row(
     row.owned_changed = sorted(
         path
         for path in base.keys() | clone.files.keys()
-        if is_owned(path, patterns) and base.get(path) != clone.files.get(path)
+        if is_owned(path, patterns) and changed(base.get(path), clone.files.get(path))
     )
     if row.behind == 0:
         row.update = "current"
