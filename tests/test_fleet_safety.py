@@ -9,6 +9,7 @@ import pytest
 from fleet.fleet_file import FleetFileError
 from fleet.render import SYMLINK, read_tree
 from fleet.report import Unreadable
+from fleet.service_tests import run_service_tests
 from fleet.update import emptied, write_changes
 from testkit.commands import run
 from testkit.services import bake_as_typed, fleet_toml
@@ -118,3 +119,44 @@ def test_update_never_removes_a_folder_outside_its_out(tmp_path, outside, place)
     assert (outside / "key").read_text() == "secret"
     emptied(out / "service", out)
     assert (out / "service").is_dir()
+
+
+PROBE_PROJECT = """[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "probe"
+version = "0"
+
+[project.optional-dependencies]
+dev = ["pytest"]
+
+[tool.hatch.build.targets.wheel]
+bypass-selection = true
+"""
+PROBE_TEST = """import os
+
+
+def test_what_the_service_sees():
+    assert "GH_TOKEN" not in os.environ
+    assert "AWS_SECRET_ACCESS_KEY" not in os.environ
+    assert os.environ["HYPOTHESIS_PROFILE"] == "quick"
+    assert os.environ["LC_ALL"] == "C.UTF-8"
+    assert os.environ["PATH"]
+"""
+
+
+def test_a_services_tests_see_no_token_or_cloud_key(tmp_path, monkeypatch):
+    work = tmp_path / "probe"
+    (work / "tests").mkdir(parents=True)
+    (work / "pyproject.toml").write_text(PROBE_PROJECT)
+    (work / "tests/test_env.py").write_text(PROBE_TEST)
+    monkeypatch.setenv("GH_TOKEN", "ghp_secret")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "quick")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    log = tmp_path / "tests.log"
+    passed = run_service_tests(work, tmp_path / "venv", log)
+    assert passed, log.read_text()
+    assert "1 passed" in log.read_text()
