@@ -39,6 +39,12 @@ def load(path: Path) -> Fleet:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FleetFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise FleetFileError(
+            f"{path} is a folder; give the fleet file in it, e.g. {path / 'FLEET.toml'}"
+        ) from None
+    except OSError as error:
+        raise FleetFileError(f"cannot read {path}: {error.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise FleetFileError(f"{path} is not TOML: {error}") from None
     template = data.get("template")

@@ -130,6 +130,11 @@ def fetch(service: Service, destination: Path) -> Clone | str:
         return f"cannot clone {service.repo}: {error}"
     except NotAService as error:
         return str(error)
+    except OSError as error:
+        where = f" {error.filename}" if error.filename else ""
+        return (
+            f"cannot read the clone of {service.repo}:{where} {error.strerror or error}"
+        )
 
 
 def inspect(

@@ -78,6 +78,11 @@ def update_fleet(fleet: Fleet, out: Path, push: bool, test: bool) -> list[Outcom
                 outcome, branch = make_branch(service, clone, place, template, renderer)
             except (Unreadable, GitError) as error:
                 outcome, branch = Outcome(service.name, error=str(error)), None
+            except OSError as error:
+                message = (
+                    f"cannot write the branch in {place}: {error.strerror or error}"
+                )
+                outcome, branch = Outcome(service.name, error=message), None
             outcomes.append(outcome)
             if branch:
                 branches.append((outcome, branch))
@@ -99,7 +104,10 @@ def emptied(place: Path, out: Path) -> None:
     if place.is_symlink() or resolved == out or not resolved.is_relative_to(out):
         raise FleetFileError(f"{place} is not a folder inside {out}; not removing it")
     shutil.rmtree(place, ignore_errors=True)
-    place.mkdir(parents=True)
+    try:
+        place.mkdir(parents=True)
+    except OSError as error:
+        raise FleetFileError(f"cannot make {place}: {error.strerror}") from None
 
 
 @dataclass
