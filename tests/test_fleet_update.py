@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
-from fleet.changelog import sections
+from fleet.changelog import sections, what_to_do
+from fleet.releases import version
+from testkit import TEMPLATE
 from testkit.commands import clean_env, run
 from testkit.services import CDN_AND_LEGACY_CHARTS, EXCEPTION
 
@@ -285,3 +287,18 @@ def test_the_weekly_check_gives_gits_complaint_when_the_template_cannot_be_read(
     assert line.startswith(f"error: cannot read the template {gone}: ")
     assert line.endswith("does not appear to be a git repository"), line
     assert "fatal" not in line
+
+
+def test_every_major_release_since_2_says_what_a_service_may_have_to_change():
+    """PR.md's "What you may have to do" reads it from each CHANGELOG section."""
+    changelog = sections((TEMPLATE / "CHANGELOG.md").read_text())
+    since_2 = [tag for tag in changelog if version(tag) >= (2, 0, 0)]
+    assert {"v2.0.0", "v2.1.0", "v3.0.0", "v3.1.0"} <= set(since_2)
+    for tag in since_2:
+        said = what_to_do(changelog[tag])
+        assert said != "the section does not say.", tag
+        assert len(said) > 20, (tag, said)
+    assert what_to_do(changelog["v3.0.0"]).startswith(
+        "what may break, and the one setting that opens each"
+    )
+    assert what_to_do(changelog["v2.0.0"]).startswith("- Cross-origin images")
