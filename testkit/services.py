@@ -6,12 +6,13 @@ half a second each, where the command takes three).
 """
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import cruft
 
+from fleet.changelog import sections
+from fleet.releases import version
 from testkit import TEMPLATE
 from testkit.commands import git
 from testkit.template_copy import template_repository
@@ -22,10 +23,8 @@ PINNED_TESTS = f"{BAKED}/tests/test_security_headers.py"
 
 
 def newest_changelog_release(changelog: Path = TEMPLATE / "CHANGELOG.md") -> str:
-    """The newest ``## X.Y.Z`` section of the changelog (sections are newest first)."""
-    versions = re.findall(r"^## (\d+)\.(\d+)\.(\d+)\s*$", changelog.read_text(), re.M)
-    newest = max(tuple(map(int, v)) for v in versions)
-    return ".".join(map(str, newest))
+    """The newest ``## X.Y.Z`` section of the changelog, as X.Y.Z."""
+    return max(sections(changelog.read_text()), key=version)[1:]
 
 
 def edit(path: Path, old: str, new: str) -> None:
