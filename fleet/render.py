@@ -50,9 +50,8 @@ def is_owned(path: str, patterns: list[str]) -> bool:
     )
 
 
-EDIT = re.compile(
-    rb"#\s*EDIT\b"
-)  # a line the team fills in (deploy/nginx.conf's replicas)
+# A line the team fills in (deploy/nginx.conf's replicas, certificate...).
+EDIT = re.compile(rb"#\s*EDIT\b")
 
 
 def changed(baked: bytes | None, theirs: bytes | None) -> bool:

@@ -131,9 +131,9 @@ def fetch(service: Service, destination: Path) -> Clone | str:
     except NotAService as error:
         return str(error)
     except OSError as error:
-        where = f" {error.filename}" if error.filename else ""
+        where = f"{error.filename}: " if error.filename else ""
         return (
-            f"cannot read the clone of {service.repo}:{where} {error.strerror or error}"
+            f"cannot read the clone of {service.repo}: {where}{error.strerror or error}"
         )
 
 

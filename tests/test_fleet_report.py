@@ -280,5 +280,5 @@ def test_a_service_whose_clone_cannot_be_read_gets_an_error_row(
     assert error.startswith(
         f"cannot read the clone of {fleet.services['settings'].remote}: "
     )
-    assert error.endswith("/src/x.py Permission denied")
+    assert error.endswith("/src/x.py: Permission denied")
     assert result.exit_status == 2

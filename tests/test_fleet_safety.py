@@ -5,9 +5,10 @@ import subprocess
 import sys
 
 import pytest
+from slugify import slugify
 
 from fleet.fleet_file import FleetFileError
-from fleet.render import SYMLINK, read_tree
+from fleet.render import SYMLINK, read_tree, replay_answers
 from fleet.report import Unreadable
 from fleet.service_tests import run_service_tests
 from fleet.update import emptied, write_changes
@@ -160,3 +161,25 @@ def test_a_services_tests_see_no_token_or_cloud_key(tmp_path, monkeypatch):
     passed = run_service_tests(work, tmp_path / "venv", log)
     assert passed, log.read_text()
     assert "1 passed" in log.read_text()
+
+
+def test_a_question_the_service_was_never_asked_takes_its_default_from_the_answers(
+    tmp_path,
+):
+    questions = {
+        "project_name": "Example",
+        "project_slug": "{{ cookiecutter.project_name | slugify }}",
+        "frame_policy": ["SAMEORIGIN", "DENY"],
+        "_copy_without_render": ["*.html"],
+    }
+    (tmp_path / "cookiecutter.json").write_text(json.dumps(questions))
+    typed = PAYLOAD.replace("MARKER", str(tmp_path / "ran"))
+    replayed = replay_answers(tmp_path, {"project_name": typed, "kept": "{{ 7 * 7 }}"})
+    assert replayed == {
+        "project_name": typed,
+        "project_slug": slugify(typed),
+        "frame_policy": "SAMEORIGIN",
+        "_copy_without_render": ["*.html"],
+        "kept": "{{ 7 * 7 }}",
+    }
+    assert not (tmp_path / "ran").exists()
