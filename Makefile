@@ -9,7 +9,7 @@ READY := $(VENV)/.ready
 .PHONY: bake test check bench fleet chromium nginx clean
 
 bake: $(READY)
-	rm -rf build
+	rm -rf build/example-service  # build/ also holds fleet.json and fleet-update/
 	$(BIN)/cookiecutter --no-input --output-dir build .
 	@echo "Baked build/example-service"
 

@@ -65,8 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         (arguments.html, html(result)),
     ):
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            except OSError as error:
+                print(f"error: cannot write {path}: {error.strerror}", file=sys.stderr)
+                return 2
     return result.exit_status
 
 

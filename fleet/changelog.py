@@ -30,9 +30,12 @@ def between(changelog: str, baseline: str | None, release: str) -> list[str]:
 
 
 def what_to_do(section: str) -> str:
-    """The section's "What a service may have to change:" paragraph, on one line."""
+    """The section's "What a service may have to change:" paragraph, on one line
+    (its opening line may say more before the colon: "... after `cruft update`:")."""
     match = re.search(
-        r"^What a service may have to change:(.*?)(?=\n\n|\Z)", section, re.M | re.S
+        r"^What a service may have to change[^\n:]*:(.*?)(?=\n\n|\Z)",
+        section,
+        re.M | re.S,
     )
     if match is None:
         return "the section does not say."

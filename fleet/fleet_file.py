@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RELEASE = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
+# A name is a folder under fleet update's --out: never a path, never hidden.
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class FleetFileError(Exception):
@@ -37,6 +39,12 @@ def load(path: Path) -> Fleet:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FleetFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise FleetFileError(
+            f"{path} is a folder; give the fleet file in it, e.g. {path / 'FLEET.toml'}"
+        ) from None
+    except OSError as error:
+        raise FleetFileError(f"cannot read {path}: {error.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise FleetFileError(f"{path} is not TOML: {error}") from None
     template = data.get("template")
@@ -61,6 +69,11 @@ def load(path: Path) -> Fleet:
         if not isinstance(name, str) or not name:
             raise FleetFileError(
                 f'{path}: service {label} has no name; add name = "..."'
+            )
+        if not NAME.fullmatch(name):
+            raise FleetFileError(
+                f"{path}: service name {name!r} is not allowed: letters, digits, "
+                '".", "_" and "-", starting with a letter or digit, e.g. name = "billing-api"'
             )
         repo = entry.get("repo")
         if not isinstance(repo, str) or not repo:

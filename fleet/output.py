@@ -37,19 +37,25 @@ def page_cell(row: Row, column: str) -> str:
     return cell(row, column)
 
 
-def table(report: Report) -> str:
-    """A fixed-width table, worst first, one line per service, then the counts."""
-    cells = [[column.replace("_", " ") for column in COLUMNS]]
-    cells += [[cell(row, column) for column in COLUMNS] for row in report.rows]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
-    lines = [
+def fixed_width(cells: list[list[str]]) -> list[str]:
+    """Rows of cells as lines, each column as wide as its widest cell."""
+    widths = [max(len(line[i]) for line in cells) for i in range(len(cells[0]))]
+    return [
         "  ".join(
             text.ljust(width) for text, width in zip(line, widths, strict=True)
         ).rstrip()
         for line in cells
     ]
+
+
+def table(report: Report) -> str:
+    """A fixed-width table, worst first, one line per service, then the counts."""
+    cells = [[column.replace("_", " ") for column in COLUMNS]]
+    cells += [[cell(row, column) for column in COLUMNS] for row in report.rows]
     counts = ", ".join(f"{count} {what}" for what, count in report.summary().items())
-    return "\n".join([*lines, "", f"minimum {report.fleet.minimum}: {counts}"])
+    return "\n".join(
+        [*fixed_width(cells), "", f"minimum {report.fleet.minimum}: {counts}"]
+    )
 
 
 def as_json(report: Report) -> str:
@@ -134,15 +140,10 @@ def update_table(outcomes: list[Outcome], out) -> str:
                 for v in values
             ]
         )
-    widths = [max(len(line[i]) for line in cells) for i in range(len(UPDATE_COLUMNS))]
-    lines = [
-        "  ".join(t.ljust(w) for t, w in zip(line, widths, strict=True)).rstrip()
-        for line in cells
-    ]
     branches = sum(outcome.branch is not None for outcome in outcomes)
     return "\n".join(
         [
-            *lines,
+            *fixed_width(cells),
             "",
             f"{branches} branches; each service's clone and PR.md in {out}/<name>/",
         ]

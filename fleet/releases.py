@@ -48,6 +48,18 @@ class Template:
         merged = release_tags(self.clone, "--merged", commit)
         return merged[-1] if merged else None
 
+    def later_commits(self, commit: str, changing: str) -> list[str]:
+        """The default branch's commits after ``commit`` that change the file
+        ``changing``, nearest first."""
+        try:
+            listed = git(
+                "rev-list", "--reverse", "--ancestry-path", f"{commit}..HEAD",
+                "--", changing, cwd=self.clone,
+            )  # fmt: skip
+        except GitError:
+            return []
+        return listed.split()
+
     def newer_than(self, release: str | None) -> list[str]:
         if release is None:
             return list(self.releases)

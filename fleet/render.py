@@ -2,12 +2,16 @@
 
 import json
 import os
+import re
 import sys
 import tomllib
+from difflib import SequenceMatcher
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from cookiecutter.environment import StrictEnvironment
 from cookiecutter.main import cookiecutter
+from cookiecutter.prompt import render_variable
 
 from fleet.git import git
 
@@ -46,12 +50,45 @@ def is_owned(path: str, patterns: list[str]) -> bool:
     )
 
 
+# A line the team fills in (deploy/nginx.conf's replicas, certificate...).
+EDIT = re.compile(rb"#\s*EDIT\b")
+
+
+def changed(baked: bytes | None, theirs: bytes | None) -> bool:
+    """Whether the service changed a file the template owns, its ``# EDIT`` lines aside.
+
+    A line the template marks EDIT may differ or go; lines added next to one
+    (another replica) must carry the marker too. Any other difference counts.
+    """
+    if baked == theirs:
+        return False
+    if baked is None or theirs is None:
+        return True
+    old, new = baked.splitlines(), theirs.splitlines()
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    for kind, start, end, new_start, new_end in matcher.get_opcodes():
+        added = new[new_start + (end - start) : new_end]
+        if kind == "equal":
+            continue
+        if kind == "insert":
+            near = old[max(start - 1, 0) : start + 1]
+            if any(map(EDIT.search, near)) and all(map(EDIT.search, added)):
+                continue
+        elif all(map(EDIT.search, old[start:end])) and all(map(EDIT.search, added)):
+            continue  # a replacement or a deletion of EDIT lines
+        return True
+    return False
+
+
 class Renderer:
     """Renders with cookiecutter from a worktree of the template's clone at each commit.
 
     cookiecutter ignores ``checkout`` for a local directory, so each commit
     gets its own worktree. The hooks are not run: the template's only check
     the answers, which were checked when the service was baked, and print.
+    The answers go in a replay file, which cookiecutter takes as typed:
+    given as ``extra_context`` they would be rendered as Jinja, running
+    whatever a ``.cruft.json`` holds on the platform team's machine.
     """
 
     def __init__(self, template_clone: Path, scratch: Path) -> None:
@@ -78,10 +115,14 @@ class Renderer:
         if key not in self.rendered:
             output = self.scratch / "rendered" / str(len(self.rendered))
             template = self.worktree(commit)
+            replay = self.scratch / "answers" / f"{len(self.rendered)}.json"
+            replay.parent.mkdir(exist_ok=True)
+            replay.write_text(
+                json.dumps({"cookiecutter": replay_answers(template, answers)})
+            )
             project = cookiecutter(
                 str(template),
-                no_input=True,
-                extra_context=answers,
+                replay=str(replay),
                 output_dir=str(output),
                 config_file=str(self.config),
                 accept_hooks=False,
@@ -89,6 +130,24 @@ class Renderer:
             forget_modules_from(template)
             self.rendered[key] = read_tree(Path(project))
         return self.rendered[key]
+
+
+def replay_answers(template: Path, answers: dict) -> dict:
+    """The service's answers as they are, the template's own ``_`` settings
+    (extensions, files copied unrendered), and for a question the service was
+    never asked, its default rendered from the answers as a bake would."""
+    questions = json.loads((template / "cookiecutter.json").read_text("utf-8"))
+    environment = StrictEnvironment()  # cookiecutter's filters; not the template's
+    replayed: dict = {}
+    for key, raw in questions.items():
+        if key.startswith("_"):
+            replayed[key] = raw
+        elif key in answers:
+            replayed[key] = answers[key]
+        else:
+            default = raw[0] if isinstance(raw, list) else raw
+            replayed[key] = render_variable(environment, default, replayed)
+    return replayed | {k: v for k, v in answers.items() if k not in replayed}
 
 
 def forget_modules_from(template: Path) -> None:

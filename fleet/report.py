@@ -9,9 +9,10 @@ from fleet.fleet_file import Fleet, FleetFileError, Service
 from fleet.git import GitError, shallow_clone
 from fleet.merge import conflicting_files
 from fleet.releases import Template, version
-from fleet.render import Files, Renderer, is_owned, owned_patterns
+from fleet.render import Files, Renderer, changed, is_owned, owned_patterns
 from fleet.service import Clone, NotAService, read_clone, security_exceptions
 
+BAKED_PYPROJECT = "{{cookiecutter.project_slug}}/pyproject.toml"  # where the list is
 CLONES_AT_ONCE = 8  # cloning waits on the network or the disk, not the CPU
 
 
@@ -129,6 +130,11 @@ def fetch(service: Service, destination: Path) -> Clone | str:
         return f"cannot clone {service.repo}: {error}"
     except NotAService as error:
         return str(error)
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        return (
+            f"cannot read the clone of {service.repo}: {where}{error.strerror or error}"
+        )
 
 
 def inspect(
@@ -158,17 +164,11 @@ def read_row(
     row.baseline = template.release_at(commit)
     row.behind = len(template.newer_than(row.baseline))
     base = render(renderer, commit, clone.answers)
-    try:
-        patterns = owned_patterns(base)
-    except (KeyError, ValueError):
-        raise Unreadable(
-            f"the template at {commit[:12]} lists no owned files "
-            "([tool.baseline] owned in its pyproject.toml)"
-        ) from None
+    patterns = owned_list(base, commit, clone.answers, template, renderer)
     row.owned_changed = sorted(
         path
         for path in base.keys() | clone.files.keys()
-        if is_owned(path, patterns) and base.get(path) != clone.files.get(path)
+        if is_owned(path, patterns) and changed(base.get(path), clone.files.get(path))
     )
     if row.behind == 0:
         row.update = "current"
@@ -178,6 +178,25 @@ def read_row(
     row.conflicts = conflicting_files(clone.files, base, theirs)
     row.update = "conflict" if row.conflicts else "clean"
     return row
+
+
+def owned_list(
+    base: Files, commit: str, answers: dict, template: Template, renderer: Renderer
+) -> list[str]:
+    """What the template owns, as baked at ``commit``; for a service baked before
+    the list existed, the newest release's list, else the nearest later commit's."""
+    later = template.later_commits(commit, BAKED_PYPROJECT)
+    candidates = [template.commit_of(template.latest or ""), *later]
+    for candidate in [commit, *filter(None, candidates)]:
+        files = base if candidate == commit else render(renderer, candidate, answers)
+        try:
+            return owned_patterns(files)
+        except (KeyError, ValueError, TypeError):
+            continue
+    raise Unreadable(
+        f"no commit of the template from {commit[:12]} on lists owned files "
+        "([tool.baseline] owned in its pyproject.toml)"
+    )
 
 
 def render(renderer: Renderer, commit: str, answers: dict) -> Files:

@@ -69,8 +69,7 @@ def update_fleet(fleet: Fleet, out: Path, push: bool, test: bool) -> list[Outcom
         branches: list[tuple[Outcome, Branch]] = []
         for service in fleet.services:
             place = out / service.name
-            shutil.rmtree(place, ignore_errors=True)
-            place.mkdir(parents=True)
+            emptied(place, out)
             clone = fetch(service, place / "repo")
             if isinstance(clone, str):
                 outcomes.append(Outcome(service.name, error=clone))
@@ -79,6 +78,11 @@ def update_fleet(fleet: Fleet, out: Path, push: bool, test: bool) -> list[Outcom
                 outcome, branch = make_branch(service, clone, place, template, renderer)
             except (Unreadable, GitError) as error:
                 outcome, branch = Outcome(service.name, error=str(error)), None
+            except OSError as error:
+                message = (
+                    f"cannot write the branch in {place}: {error.strerror or error}"
+                )
+                outcome, branch = Outcome(service.name, error=message), None
             outcomes.append(outcome)
             if branch:
                 branches.append((outcome, branch))
@@ -92,6 +96,18 @@ def update_fleet(fleet: Fleet, out: Path, push: bool, test: bool) -> list[Outcom
                 except GitError as error:
                     outcome.error = f"cannot push {branch.name}: {error}"
     return outcomes
+
+
+def emptied(place: Path, out: Path) -> None:
+    """``place`` made empty, refusing any that is not a folder inside ``out``."""
+    resolved = place.resolve()
+    if place.is_symlink() or resolved == out or not resolved.is_relative_to(out):
+        raise FleetFileError(f"{place} is not a folder inside {out}; not removing it")
+    shutil.rmtree(place, ignore_errors=True)
+    try:
+        place.mkdir(parents=True)
+    except OSError as error:
+        raise FleetFileError(f"cannot make {place}: {error.strerror}") from None
 
 
 @dataclass

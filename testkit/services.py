@@ -6,12 +6,13 @@ half a second each, where the command takes three).
 """
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import cruft
 
+from fleet.changelog import sections
+from fleet.releases import version
 from testkit import TEMPLATE
 from testkit.commands import git
 from testkit.template_copy import template_repository
@@ -22,10 +23,8 @@ PINNED_TESTS = f"{BAKED}/tests/test_security_headers.py"
 
 
 def newest_changelog_release(changelog: Path = TEMPLATE / "CHANGELOG.md") -> str:
-    """The newest ``## X.Y.Z`` section of the changelog (sections are newest first)."""
-    versions = re.findall(r"^## (\d+)\.(\d+)\.(\d+)\s*$", changelog.read_text(), re.M)
-    newest = max(tuple(map(int, v)) for v in versions)
-    return ".".join(map(str, newest))
+    """The newest ``## X.Y.Z`` section of the changelog, as X.Y.Z."""
+    return max(sections(changelog.read_text()), key=version)[1:]
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -56,7 +55,9 @@ def release(template: Path, tag: str, title: str, changes: str) -> None:
 @dataclass
 class Releases:
     template: Path
-    tags: list[str]  # oldest first: the copy as it is, then two real policy changes
+    tags: list[
+        str
+    ]  # oldest first: the copy (no owned-files list), then two policy changes
 
 
 # The two policy changes the releases make, as (old line, new line) in the
@@ -79,7 +80,15 @@ def released_template(destination: Path) -> Releases:
         f"v{major}.{int(minor) + 1}.0",
         f"v{major}.{int(minor) + 2}.0",
     ]
+    # The oldest release bakes no owned-files list, as releases before 3.1.0 did.
+    pyproject = template / BAKED / "pyproject.toml"
+    with_owned_list = pyproject.read_text()
+    start = with_owned_list.index("[tool.baseline]\n")
+    end = with_owned_list.index("\n]\n", start) + 3
+    pyproject.write_text(with_owned_list[:start] + with_owned_list[end:].lstrip("\n"))
+    git("commit", "-qam", "As releases before the owned-files list", cwd=template)
     git("tag", "-a", tags[0], "-m", f"Baseline {tags[0][1:]}", cwd=template)
+    pyproject.write_text(with_owned_list)
 
     edit_security(template, *ORIGIN_AGENT_CLUSTER)
     pinned = template / PINNED_TESTS
@@ -159,6 +168,38 @@ def bake_service(
             output_dir=directory,
         )
         work = directory / name
+    return publish(work, directory / f"{work.name}.git")
+
+
+def bake_as_typed(directory: Path, template: Path, **answers) -> Service:
+    """A service baked from a replay file at the template's newest commit, so its
+    answers are taken as typed (braces and all), linked as ``cruft create`` links."""
+    from cookiecutter.main import cookiecutter
+
+    questions = json.loads((template / "cookiecutter.json").read_text())
+    typed = {
+        key: raw
+        if key.startswith("_")
+        else answers.get(key, raw[0] if isinstance(raw, list) else raw)
+        for key, raw in questions.items()
+    }
+    replay = directory / f"{answers['project_slug']}-answers.json"
+    replay.write_text(json.dumps({"cookiecutter": typed}))
+    work = Path(
+        cookiecutter(str(template), replay=str(replay), output_dir=str(directory))
+    )
+    commit = git("rev-parse", "HEAD", cwd=template).stdout.strip()
+    recorded = {k: v for k, v in typed.items() if not k.startswith("__")}
+    state = {
+        "template": str(template),
+        "commit": commit,
+        "checkout": None,
+        "context": {
+            "cookiecutter": recorded | {"_template": str(template), "_commit": commit}
+        },
+        "directory": None,
+    }
+    (work / ".cruft.json").write_text(json.dumps(state, indent=2) + "\n")
     return publish(work, directory / f"{work.name}.git")
 
 

@@ -62,3 +62,20 @@ def test_the_report_flood_benchmark_runs_and_accounts_for_every_violation(tmp_pa
     ).groups()
     assert logged == accepted != "0"
     assert "during the flood" in result.stdout
+
+
+def test_the_fleet_benchmark_runs_and_prints_its_figures(tmp_path):
+    """One service, once: the report's table and both fleet update lines."""
+    result = python(
+        TEMPLATE / "benchmarks" / "fleet_bench.py",
+        *("--counts", "1", "--repeat", "1", "--update-count", "1"),
+        cwd=tmp_path,
+        timeout=600,
+    )
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"\s+1\s+[\d.]+\s+[\d.]+\s+1\.00", lines[1]), lines
+    assert "fleet update over 1 services (1 behind)" in lines
+    for label in ("without --test", "with --test"):
+        assert any(
+            re.fullmatch(rf"\s*{label}\s+[\d.]+\s+[\d.]+", line) for line in lines
+        ), label

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from testkit.bake import bake_pythonpath, baked_pytest
 from testkit.commands import GIT_IDENTITY, clean_env, git, pre_commit_env, python, run
+from testkit.services import edit
 from testkit.template_copy import template_repository
 
 CRUFT = Path(sys.executable).parent / "cruft"
@@ -27,12 +28,6 @@ def cruft(
     *args: str | Path, cwd: Path, check: bool = True
 ) -> subprocess.CompletedProcess:
     return run(CRUFT, *args, cwd=cwd, env=clean_env(**GIT_IDENTITY), check=check)
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
 
 
 def manual_cruft_hook(service: Path) -> subprocess.CompletedProcess:

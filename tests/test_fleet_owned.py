@@ -4,15 +4,24 @@ Also: the README's bake commands name the newest release, and a service's
 exception register is read from config.py without running it.
 """
 
+import json
 import re
+import sys
 import tomllib
 
 import pytest
 
-from fleet.render import is_owned, owned_patterns, read_tree
+from fleet.render import changed, is_owned, owned_patterns, read_tree
 from fleet.service import Clone, security_exceptions
 from testkit import TEMPLATE
-from testkit.services import newest_changelog_release
+from testkit.commands import run
+from testkit.services import (
+    bake_service,
+    commit_and_push,
+    edit,
+    fleet_toml,
+    newest_changelog_release,
+)
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +129,63 @@ def test_reading_the_register_runs_nothing(tmp_path):
     source = f'open({str(marker)!r}, "w")\nSECURITY_EXCEPTIONS = {{"a": "b"}}\n'
     assert security_exceptions(config_clone(source)) == {"a": "b"}
     assert not marker.exists()
+
+
+FILLED_IN = [  # (as baked, as a team fills it in): the lines marked EDIT
+    ("server app-1:8000", "server 10.0.0.11:8000"),
+    (
+        "server app-2:8000 max_fails=1 fail_timeout=10s;  # EDIT\n",
+        "server 10.0.0.12:8000 max_fails=1 fail_timeout=10s;  # EDIT\n"
+        "        server 10.0.0.13:8000 max_fails=1 fail_timeout=10s;  # EDIT\n",
+    ),
+    ("/etc/nginx/tls/fullchain.pem", "/run/secrets/chain.pem"),
+    ("client_max_body_size 64k;", "client_max_body_size 10m;"),
+]
+
+
+def test_the_lines_marked_edit_may_differ_and_no_other(fleet, tmp_path):
+    newest = fleet.releases.tags[2]
+    filled = bake_service(tmp_path, fleet.releases.template, "filled-in", newest)
+    for old, new in FILLED_IN:
+        edit(filled.work / "deploy/nginx.conf", old, new)
+    edit(filled.work / "deploy/kubernetes.yaml", "registry.example.com/", "ghcr.io/")
+    commit_and_push(filled, "Our replicas, certificate and registry")
+    weakened = bake_service(tmp_path, fleet.releases.template, "weakened", newest)
+    edit(
+        weakened.work / "deploy/nginx.conf",
+        "server app-1:8000",
+        "server 10.0.0.11:8000",
+    )
+    edit(
+        weakened.work / "deploy/nginx.conf", "TLSv1.2 TLSv1.3", "TLSv1 TLSv1.2 TLSv1.3"
+    )
+    commit_and_push(weakened, "Old clients")
+    fleet_file = tmp_path / "FLEET.toml"
+    fleet_file.write_text(fleet_toml(fleet.releases, [filled, weakened]))
+    run(sys.executable, "-m", "fleet", "report", fleet_file, "--json", tmp_path / "rows.json",
+        cwd=tmp_path, check=False)  # fmt: skip
+    rows = {
+        row["name"]: row for row in json.loads((tmp_path / "rows.json").read_text())
+    }
+    assert rows["filled-in"]["error"] is None
+    assert rows["filled-in"]["owned_changed"] == []
+    assert rows["weakened"]["owned_changed"] == ["deploy/nginx.conf"]
+
+
+@pytest.mark.parametrize(
+    ("service", "drift"),
+    [
+        (b"a\nb  # EDIT\nc\n", False),
+        (b"a\nB  # EDIT\nc\n", False),
+        (b"a\nB\nc\n", False),  # the marker may go with the team's value
+        (b"a\nc\n", False),  # an EDIT line removed (one replica fewer)
+        (b"a\nb  # EDIT\nb2  # EDIT\nc\n", False),  # one more, marked
+        (b"a\nb  # EDIT\nb2\nc\n", True),  # one more, unmarked
+        (b"a\nb  # EDIT\nC\n", True),
+        (b"A\nb  # EDIT\nc\n", True),
+        (b"a\nb  # EDIT\nc\nd\n", True),
+        (None, True),
+    ],
+)
+def test_what_counts_as_changed(service, drift):
+    assert changed(b"a\nb  # EDIT\nc\n", service) is drift

@@ -235,3 +235,50 @@ def test_security_show_names_the_baseline_release(fleet):
         cwd=plain, env=clean_env(PYTHONPATH=str(plain / "src"), **SECRET),
     )  # fmt: skip
     assert json.loads(shown.stdout)["baseline"] is None
+
+
+def test_a_folder_for_the_fleet_file_gets_one_line_and_status_2(tmp_path):
+    result = fleet_report(tmp_path, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"error: {tmp_path} is a folder; give the fleet file in it, e.g. {tmp_path / 'FLEET.toml'}\n"
+    )
+
+
+@pytest.mark.parametrize("option", ["--json", "--html"])
+def test_an_output_that_cannot_be_written_gets_one_line_and_status_2(
+    fleet, tmp_path, option
+):
+    fleet_file = fleet.fleet_file(["current"], tmp_path / "FLEET.toml")
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    result = fleet_report(fleet_file, option, folder, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout.startswith("name ")  # the table came first
+    assert result.stderr == f"error: cannot write {folder}: Is a directory\n"
+
+
+def test_a_service_whose_clone_cannot_be_read_gets_an_error_row(
+    fleet, tmp_path, monkeypatch
+):
+    """An OSError reading one service's files is that service's error, not the run's."""
+    from fleet import report
+    from fleet.fleet_file import load
+
+    def unreadable_second(root):
+        if root.name == "1":
+            raise PermissionError(13, "Permission denied", str(root / "src/x.py"))
+        return read_clone(root)
+
+    read_clone = report.read_clone
+    monkeypatch.setattr(report, "read_clone", unreadable_second)
+    fleet_file = fleet.fleet_file(["current", "settings"], tmp_path / "FLEET.toml")
+    result = report.build_report(load(fleet_file))
+    rows = {row.name: row for row in result.rows}
+    assert rows["current"].error is None
+    error = rows["settings"].error
+    assert error.startswith(
+        f"cannot read the clone of {fleet.services['settings'].remote}: "
+    )
+    assert error.endswith("/src/x.py: Permission denied")
+    assert result.exit_status == 2

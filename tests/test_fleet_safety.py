@@ -1,10 +1,19 @@
 """A service's clone is data: the fleet tool never follows its links out of it."""
 
-import pytest
+import json
+import subprocess
+import sys
 
-from fleet.render import SYMLINK, read_tree
+import pytest
+from slugify import slugify
+
+from fleet.fleet_file import FleetFileError
+from fleet.render import SYMLINK, read_tree, replay_answers
 from fleet.report import Unreadable
-from fleet.update import write_changes
+from fleet.service_tests import run_service_tests
+from fleet.update import emptied, write_changes
+from testkit.commands import run
+from testkit.services import bake_as_typed, fleet_toml
 
 
 @pytest.fixture
@@ -44,3 +53,133 @@ def test_writing_a_change_replaces_a_link_and_never_writes_through_one(
         write_changes(work, before, before | {"security/new.py": b"x"})
     assert (outside / "key").read_text() == "secret"
     assert sorted(p.name for p in outside.iterdir()) == ["key"]
+
+
+PAYLOAD = "{{ cycler.__init__.__globals__.os.system('touch MARKER') }}"
+
+
+def report_rows(fleet_file, cwd) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    result = run(
+        sys.executable, "-m", "fleet", "report", fleet_file, "--json", cwd / "rows.json",
+        cwd=cwd, check=False,
+    )  # fmt: skip
+    rows = json.loads((cwd / "rows.json").read_text()) if result.returncode < 2 else []
+    return result, rows
+
+
+def test_answers_are_rendered_as_typed_never_run_as_jinja(fleet, tmp_path):
+    marker = tmp_path / "ran"
+    typed = bake_as_typed(
+        tmp_path,
+        fleet.releases.template,
+        project_name=PAYLOAD.replace("MARKER", str(marker)),
+        project_slug="typed",
+        package_name="typed",
+        description="Braces as text: {{ 6 * 7 }}, {% raw %} and {#",
+    )
+    assert not marker.exists()  # the bake took them as typed too
+    fleet_file = tmp_path / "FLEET.toml"
+    fleet_file.write_text(fleet_toml(fleet.releases, [typed]))
+    result, rows = report_rows(fleet_file, tmp_path)
+    assert not marker.exists()
+    assert result.returncode == 0, result.stdout + result.stderr
+    (row,) = rows
+    assert (row["error"], row["owned_changed"], row["update"]) == (None, [], "current")
+
+
+@pytest.mark.parametrize("name", ["/srv/x", "../..", "..", ".hidden", "a/b", "a b", ""])
+@pytest.mark.parametrize("command", ["report", "update"])
+def test_a_service_name_that_is_not_a_plain_name_is_refused(tmp_path, name, command):
+    victim = tmp_path / "out" / "keep"
+    victim.mkdir(parents=True)
+    fleet_file = tmp_path / "FLEET.toml"
+    fleet_file.write_text(
+        f'template = "t"\nminimum = "v1.0.0"\n[[service]]\nname = {json.dumps(name)}\nrepo = "r"\n'
+    )
+    result = run(
+        sys.executable, "-m", "fleet", command, fleet_file,
+        *(["--out", tmp_path / "out" / "x"] if command == "update" else []),
+        cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("error: ")
+    assert victim.is_dir()
+
+
+@pytest.mark.parametrize("place", ["../keep", ".", "link"])
+def test_update_never_removes_a_folder_outside_its_out(tmp_path, outside, place):
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "keep").mkdir()
+    (out / "link").symlink_to(outside)
+    with pytest.raises(FleetFileError, match="is not a folder inside"):
+        emptied(out / place, out)
+    assert (tmp_path / "keep").is_dir()
+    assert (outside / "key").read_text() == "secret"
+    emptied(out / "service", out)
+    assert (out / "service").is_dir()
+
+
+PROBE_PROJECT = """[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "probe"
+version = "0"
+
+[project.optional-dependencies]
+dev = ["pytest"]
+
+[tool.hatch.build.targets.wheel]
+bypass-selection = true
+"""
+PROBE_TEST = """import os
+
+
+def test_what_the_service_sees():
+    assert "GH_TOKEN" not in os.environ
+    assert "AWS_SECRET_ACCESS_KEY" not in os.environ
+    assert os.environ["HYPOTHESIS_PROFILE"] == "quick"
+    assert os.environ["LC_ALL"] == "C.UTF-8"
+    assert os.environ["PATH"]
+"""
+
+
+def test_a_services_tests_see_no_token_or_cloud_key(tmp_path, monkeypatch):
+    work = tmp_path / "probe"
+    (work / "tests").mkdir(parents=True)
+    (work / "pyproject.toml").write_text(PROBE_PROJECT)
+    (work / "tests/test_env.py").write_text(PROBE_TEST)
+    monkeypatch.setenv("GH_TOKEN", "ghp_secret")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "quick")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    log = tmp_path / "tests.log"
+    passed = run_service_tests(work, tmp_path / "venv", log)
+    assert passed, log.read_text()
+    assert "1 passed" in log.read_text()
+
+
+def test_a_question_the_service_was_never_asked_takes_its_default_from_the_answers(
+    tmp_path,
+):
+    questions = {
+        "project_name": "Example",
+        "project_slug": "{{ cookiecutter.project_name | slugify }}",
+        "frame_policy": ["SAMEORIGIN", "DENY"],
+        "_copy_without_render": ["*.html"],
+    }
+    (tmp_path / "cookiecutter.json").write_text(json.dumps(questions))
+    typed = PAYLOAD.replace("MARKER", str(tmp_path / "ran"))
+    replayed = replay_answers(tmp_path, {"project_name": typed, "kept": "{{ 7 * 7 }}"})
+    assert replayed == {
+        "project_name": typed,
+        "project_slug": slugify(typed),
+        "frame_policy": "SAMEORIGIN",
+        "_copy_without_render": ["*.html"],
+        "kept": "{{ 7 * 7 }}",
+    }
+    assert not (tmp_path / "ran").exists()

@@ -2,11 +2,14 @@
 service's own weekly check. On the fleet of tests/test_fleet_report.py."""
 
 import json
+import shutil
 import sys
 
 import pytest
 
-from fleet.changelog import sections
+from fleet.changelog import sections, what_to_do
+from fleet.releases import version
+from testkit import TEMPLATE
 from testkit.commands import clean_env, run
 from testkit.services import CDN_AND_LEGACY_CHARTS, EXCEPTION
 
@@ -251,3 +254,51 @@ def test_the_weekly_check_names_the_newest_release_when_behind(fleet, updated):
         )
         assert result.returncode == 0, result.stdout + result.stderr
         assert result.stdout == f"on the template's newest release, {newest}\n"
+
+
+def test_the_weekly_check_says_in_one_line_how_to_link_a_plain_bake(fleet):
+    result = run(
+        sys.executable,
+        ".github/baseline_check.py",
+        cwd=fleet.services["plain"].work,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == [
+        "error: this service is not linked to its template (no .cruft.json): link it with "
+        "cruft link <the template's URL> --checkout <the release it was baked from>"
+    ]
+
+
+def test_the_weekly_check_gives_gits_complaint_when_the_template_cannot_be_read(
+    fleet, tmp_path
+):
+    work = tmp_path / "settings"
+    shutil.copytree(fleet.services["settings"].work, work)
+    state = json.loads((work / ".cruft.json").read_text())
+    gone = tmp_path / "moved-away.git"
+    state["template"] = str(gone)
+    (work / ".cruft.json").write_text(json.dumps(state))
+    result = run(sys.executable, ".github/baseline_check.py", cwd=work, check=False)
+    assert result.returncode == 2
+    assert result.stderr == ""
+    (line,) = result.stdout.splitlines()
+    assert line.startswith(f"error: cannot read the template {gone}: ")
+    assert line.endswith("does not appear to be a git repository"), line
+    assert "fatal" not in line
+
+
+def test_every_major_release_since_2_says_what_a_service_may_have_to_change():
+    """PR.md's "What you may have to do" reads it from each CHANGELOG section."""
+    changelog = sections((TEMPLATE / "CHANGELOG.md").read_text())
+    since_2 = [tag for tag in changelog if version(tag) >= (2, 0, 0)]
+    assert {"v2.0.0", "v2.1.0", "v3.0.0", "v3.1.0"} <= set(since_2)
+    for tag in since_2:
+        said = what_to_do(changelog[tag])
+        assert said != "the section does not say.", tag
+        assert len(said) > 20, (tag, said)
+    assert what_to_do(changelog["v3.0.0"]).startswith(
+        "what may break, and the one setting that opens each"
+    )
+    assert what_to_do(changelog["v2.0.0"]).startswith("- Cross-origin images")

@@ -11,7 +11,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from {{ cookiecutter.package_name }} import security
-from {{ cookiecutter.package_name }}.security import policy
+from {{ cookiecutter.package_name }}.security import cli, policy
 
 SECRET = {"TESTING": True, "SECRET_KEY": "test-only-secret"}
 HTTPS = "https://localhost"
@@ -446,6 +446,26 @@ def test_security_show_lists_headers_settings_exceptions_and_overrides():
         "https://partner.example.com"
     ]
     assert "X-Frame-Options" not in machine["overrides"]["partner"]["https"]
+
+
+@pytest.mark.parametrize(
+    ("checkout", "release"),
+    [("v3.1.0", "v3.1.0"), (None, None), ("main", None), ("v3.1.0-rc", None)],
+    ids=["a-release", "null-after-cruft-update", "a-branch", "not-a-release"],
+)
+def test_security_show_names_a_release_only_when_cruft_recorded_one(
+    tmp_path, checkout, release
+):
+    state = {"template": "t", "commit": "0123456789abcdef", "checkout": checkout}
+    (tmp_path / ".cruft.json").write_text(json.dumps(state))
+    baseline = cli.baseline_release(tmp_path)
+    assert baseline == {"release": release, "commit": "0123456789abcdef"}
+    assert cli.baseline_line(baseline) == (
+        f"Baseline release: {release or 'unknown release'} (template commit 0123456789ab)"
+    )
+    assert cli.baseline_line(cli.baseline_release(tmp_path / "elsewhere")) == (
+        "Baseline release: unknown (no .cruft.json)"
+    )
 
 
 def test_security_show_says_where_each_extended_directive_starts():

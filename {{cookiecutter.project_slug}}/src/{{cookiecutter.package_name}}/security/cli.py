@@ -1,6 +1,7 @@
 """``flask --app {{ cookiecutter.package_name }} security ...``: the policy, for people and machines."""
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ EXTENSION_SETTINGS: dict[str, object] = {
     "CSP_REPORT_WINDOW": DEFAULT_REPORT_WINDOW,
     "CSP_REPORT_LOG_RATE": DEFAULT_REPORT_LOG_RATE,
 }
+RELEASE = re.compile(r"v\d+\.\d+\.\d+")  # the template's release tags
 NONCE_SHOWN = "<nonce>"  # where a page's nonce goes, in what show prints
 
 
@@ -54,7 +56,21 @@ def baseline_release(project: Path) -> dict[str, str | None] | None:
         return None
     if not isinstance(state, dict):
         return None
-    return {"release": state.get("checkout"), "commit": state.get("commit")}
+    # cruft records what --checkout named: null after a plain update, or a branch.
+    checkout = state.get("checkout")
+    release = (
+        checkout if isinstance(checkout, str) and RELEASE.fullmatch(checkout) else None
+    )
+    commit = state.get("commit")
+    return {"release": release, "commit": commit if isinstance(commit, str) else None}
+
+
+def baseline_line(baseline: dict[str, str | None] | None) -> str:
+    if baseline is None:
+        return "Baseline release: unknown (no .cruft.json)"
+    commit = (baseline["commit"] or "unknown")[:12]
+    release = baseline["release"] or "unknown release"
+    return f"Baseline release: {release} (template commit {commit})"
 
 
 def effective_policy() -> dict[str, Any]:
@@ -143,13 +159,7 @@ def show(as_json: bool) -> None:
                 lines.append(f"    {name}: {value}")
     if not policy["overrides"]:
         lines.append("  none")
-    baseline = policy["baseline"]
-    if baseline is None:
-        lines.append("Baseline release: unknown (no .cruft.json)")
-    else:
-        commit = (baseline["commit"] or "unknown")[:12]
-        release = baseline["release"] or "not recorded"
-        lines.append(f"Baseline release: {release} (template commit {commit})")
+    lines.append(baseline_line(policy["baseline"]))
     click.echo("\n".join(lines))
 
 
