@@ -121,11 +121,6 @@ def test_baked_tests_catch_a_clobbering_hook(baked_defaults):
     assert "test_cache_is_public_for_a_minute" in result.stdout
 
 
-def test_baked_suite_passes_exploring_every_property_thoroughly(baked_defaults):
-    result = baked_pytest(baked_defaults, thorough=True)
-    assert " passed" in result.stdout
-
-
 @pytest.mark.parametrize("command", [["security", "show"], ["run", "--port", "0"]])
 def test_flask_commands_stop_in_one_line_on_a_policy_below_the_floor(
     baked_defaults, command
