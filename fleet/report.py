@@ -85,15 +85,20 @@ def worst_first(rows: list[Row], minimum: str) -> list[Row]:
     return sorted(sorted(rows, key=lambda row: row.name), key=badness, reverse=True)
 
 
+def clone_template(fleet: Fleet, scratch: Path) -> Template:
+    """The fleet's template with its releases; one line when git cannot read it."""
+    try:
+        return Template.clone_from(fleet.template, scratch / "template.git")
+    except GitError as error:
+        raise FleetFileError(
+            f"cannot read the template {fleet.template}: {error}"
+        ) from None
+
+
 def build_report(fleet: Fleet) -> Report:
     with tempfile.TemporaryDirectory(prefix="fleet-") as directory:
         scratch = Path(directory)
-        try:
-            template = Template.clone_from(fleet.template, scratch / "template.git")
-        except GitError as error:
-            raise FleetFileError(
-                f"cannot read the template {fleet.template}: {error}"
-            ) from None
+        template = clone_template(fleet, scratch)
         if fleet.minimum not in template.releases:
             releases = ", ".join(template.releases) or "none"
             raise FleetFileError(

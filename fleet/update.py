@@ -22,7 +22,7 @@ from fleet.merge import apply_release
 from fleet.pull_request import commit_message, pull_request
 from fleet.releases import Template
 from fleet.render import Files, Renderer
-from fleet.report import Unreadable, fetch, read_row, render
+from fleet.report import Unreadable, clone_template, fetch, read_row, render
 from fleet.service import Clone
 from fleet.service_tests import run_service_tests
 
@@ -54,12 +54,7 @@ def update_fleet(fleet: Fleet, out: Path, push: bool, test: bool) -> list[Outcom
     out = out.resolve()
     with tempfile.TemporaryDirectory(prefix="fleet-") as directory:
         scratch = Path(directory)
-        try:
-            template = Template.clone_from(fleet.template, scratch / "template.git")
-        except GitError as error:
-            raise FleetFileError(
-                f"cannot read the template {fleet.template}: {error}"
-            ) from None
+        template = clone_template(fleet, scratch)
         if not template.latest:
             raise FleetFileError(
                 f"{fleet.template} has no release (annotated tag vX.Y.Z)"
