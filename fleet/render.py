@@ -50,15 +50,32 @@ def is_owned(path: str, patterns: list[str]) -> bool:
     )
 
 
-# A line the team fills in (deploy/nginx.conf's replicas, certificate...).
-EDIT = re.compile(rb"#\s*EDIT\b")
+# A line the team fills in (deploy/nginx.conf's replicas, certificate...):
+# code, then the marker. A comment that only mentions EDIT is not one.
+FILLABLE = re.compile(rb"\s*(?P<code>[^#\s][^#]*?)\s*#\s*EDIT\b")
+
+
+def shape(code: bytes) -> tuple[bytes, int, int, int]:
+    """What a filled-in value keeps: the directive, and how many it is."""
+    return (code.split()[0], code.count(b";"), code.count(b"{"), code.count(b"}"))
+
+
+def fills(line: bytes, edit_lines: list[bytes]) -> bool:
+    """``line`` is a team's value for one of ``edit_lines``: still marked, the
+    same directive, and no second one hidden on the line."""
+    new = FILLABLE.match(line)
+    return new is not None and any(
+        old is not None and shape(old["code"]) == shape(new["code"])
+        for old in map(FILLABLE.match, edit_lines)
+    )
 
 
 def changed(baked: bytes | None, theirs: bytes | None) -> bool:
     """Whether the service changed a file the template owns, its ``# EDIT`` lines aside.
 
-    A line the template marks EDIT may differ or go; lines added next to one
-    (another replica) must carry the marker too. Any other difference counts.
+    A line the template marks EDIT may take another value (keeping its marker
+    and its directive) or go; lines added next to one (another replica) must
+    fill it the same way. Any other difference counts.
     """
     if baked == theirs:
         return False
@@ -67,16 +84,15 @@ def changed(baked: bytes | None, theirs: bytes | None) -> bool:
     old, new = baked.splitlines(), theirs.splitlines()
     matcher = SequenceMatcher(None, old, new, autojunk=False)
     for kind, start, end, new_start, new_end in matcher.get_opcodes():
-        added = new[new_start + (end - start) : new_end]
         if kind == "equal":
             continue
-        if kind == "insert":
-            near = old[max(start - 1, 0) : start + 1]
-            if any(map(EDIT.search, near)) and all(map(EDIT.search, added)):
-                continue
-        elif all(map(EDIT.search, old[start:end])) and all(map(EDIT.search, added)):
-            continue  # a replacement or a deletion of EDIT lines
-        return True
+        edit_lines = (
+            old[start:end] if kind != "insert" else old[max(start - 1, 0) : start + 1]
+        )
+        if kind != "insert" and not all(map(FILLABLE.match, edit_lines)):
+            return True
+        if not all(fills(line, edit_lines) for line in new[new_start:new_end]):
+            return True
     return False
 
 
@@ -115,11 +131,11 @@ class Renderer:
         if key not in self.rendered:
             output = self.scratch / "rendered" / str(len(self.rendered))
             template = self.worktree(commit)
+            replayed = replay_answers(template, answers)
+            check_path_answers(template, replayed)
             replay = self.scratch / "answers" / f"{len(self.rendered)}.json"
             replay.parent.mkdir(exist_ok=True)
-            replay.write_text(
-                json.dumps({"cookiecutter": replay_answers(template, answers)})
-            )
+            replay.write_text(json.dumps({"cookiecutter": replayed}))
             project = cookiecutter(
                 str(template),
                 replay=str(replay),
@@ -148,6 +164,25 @@ def replay_answers(template: Path, answers: dict) -> dict:
             default = raw[0] if isinstance(raw, list) else raw
             replayed[key] = render_variable(environment, default, replayed)
     return replayed | {k: v for k, v in answers.items() if k not in replayed}
+
+
+# What an answer that names a file or folder may be: one plain name. The
+# template's own hook checks more, but the fleet does not run hooks.
+PATH_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+
+
+def check_path_answers(template: Path, answers: dict) -> None:
+    """Refuse an answer that would take a rendered path out of the output
+    folder (``../../somewhere``): cookiecutter joins them as they are."""
+    in_names = {
+        key
+        for path in template.rglob("*")
+        for key in re.findall(r"\{\{\s*cookiecutter\.(\w+)", path.name)
+    }
+    for key in sorted(in_names):
+        value = answers.get(key)
+        if not isinstance(value, str) or not PATH_PART.match(value):
+            raise ValueError(f"its answer {key}={value!r} cannot name a file or folder")
 
 
 def forget_modules_from(template: Path) -> None:

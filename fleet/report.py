@@ -193,10 +193,12 @@ def owned_list(
     later = template.later_commits(commit, BAKED_PYPROJECT)
     candidates = [template.commit_of(template.latest or ""), *later]
     for candidate in [commit, *filter(None, candidates)]:
-        files = base if candidate == commit else render(renderer, candidate, answers)
         try:
+            files = (
+                base if candidate == commit else render(renderer, candidate, answers)
+            )
             return owned_patterns(files)
-        except (KeyError, ValueError, TypeError):
+        except (KeyError, ValueError, TypeError, Unreadable):
             continue
     raise Unreadable(
         f"no commit of the template from {commit[:12]} on lists owned files "

@@ -172,20 +172,31 @@ def test_the_lines_marked_edit_may_differ_and_no_other(fleet, tmp_path):
     assert rows["weakened"]["owned_changed"] == ["deploy/nginx.conf"]
 
 
+BAKED_LINES = b"a;\n    server a:1;  # EDIT\nc;\n"
+
+
 @pytest.mark.parametrize(
     ("service", "drift"),
     [
-        (b"a\nb  # EDIT\nc\n", False),
-        (b"a\nB  # EDIT\nc\n", False),
-        (b"a\nB\nc\n", False),  # the marker may go with the team's value
-        (b"a\nc\n", False),  # an EDIT line removed (one replica fewer)
-        (b"a\nb  # EDIT\nb2  # EDIT\nc\n", False),  # one more, marked
-        (b"a\nb  # EDIT\nb2\nc\n", True),  # one more, unmarked
-        (b"a\nb  # EDIT\nC\n", True),
-        (b"A\nb  # EDIT\nc\n", True),
-        (b"a\nb  # EDIT\nc\nd\n", True),
+        (BAKED_LINES, False),
+        (b"a;\n    server 10.0.0.1:8000;  # EDIT\nc;\n", False),  # the team's value
+        (b"a;\nc;\n", False),  # an EDIT line removed (one replica fewer)
+        (b"a;\n    server a:1;  # EDIT\n    server b:1;  # EDIT\nc;\n", False),
+        (b"a;\n    server b:1;\nc;\n", True),  # the marker dropped
+        (b"a;\n    server a:1;  # EDIT\n    server b:1;\nc;\n", True),  # unmarked
+        (b"a;\n    ssl_protocols TLSv1;  # EDIT\nc;\n", True),  # another directive
+        (b"a;\n    server b:1; ssl_protocols TLSv1;  # EDIT\nc;\n", True),  # two
+        (b"a;\n    server a:1;  # EDIT\nC;\n", True),
+        (b"A;\n    server a:1;  # EDIT\nc;\n", True),
+        (b"a;\n    server a:1;  # EDIT\nc;\nd;\n", True),
         (None, True),
     ],
 )
 def test_what_counts_as_changed(service, drift):
-    assert changed(b"a\nb  # EDIT\nc\n", service) is drift
+    assert changed(BAKED_LINES, service) is drift
+
+
+def test_a_comment_that_mentions_edit_is_not_a_line_to_fill():
+    baked = b"a;\n# EDIT: the certificate below.\nc;\n"
+    assert changed(baked, b"a;\nadd_header Content-Security-Policy x;  # EDIT\nc;\n")
+    assert changed(baked, b"a;\nc;\n")

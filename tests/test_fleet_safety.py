@@ -13,7 +13,7 @@ from fleet.report import Unreadable
 from fleet.service_tests import run_service_tests
 from fleet.update import emptied, write_changes
 from testkit.commands import run
-from testkit.services import bake_as_typed, fleet_toml
+from testkit.services import bake_as_typed, commit_and_push, fleet_toml
 
 
 @pytest.fixture
@@ -87,6 +87,33 @@ def test_answers_are_rendered_as_typed_never_run_as_jinja(fleet, tmp_path):
     assert (row["error"], row["owned_changed"], row["update"]) == (None, [], "current")
 
 
+def test_an_answer_that_would_leave_the_output_folder_is_that_rows_error(
+    fleet, tmp_path
+):
+    """cookiecutter joins answers into paths as they are, and the fleet runs
+    no hook to check them: a crafted .cruft.json must not write outside."""
+    service = bake_as_typed(
+        tmp_path,
+        fleet.releases.template,
+        project_slug="crafted",
+        package_name="crafted",
+    )
+    escaped = tmp_path / "escaped"
+    cruft = service.work / ".cruft.json"
+    state = json.loads(cruft.read_text())
+    crafted = "../" * 16 + str(escaped).lstrip("/")
+    state["context"]["cookiecutter"]["package_name"] = crafted
+    cruft.write_text(json.dumps(state))
+    commit_and_push(service, "A crafted answer")
+    fleet_file = tmp_path / "FLEET.toml"
+    fleet_file.write_text(fleet_toml(fleet.releases, [service]))
+    result, _ = report_rows(fleet_file, tmp_path)
+    assert result.returncode == 2
+    (row,) = json.loads((tmp_path / "rows.json").read_text())
+    assert f"its answer package_name={crafted!r} cannot name a file" in row["error"]
+    assert not escaped.exists()
+
+
 @pytest.mark.parametrize("name", ["/srv/x", "../..", "..", ".hidden", "a/b", "a b", ""])
 @pytest.mark.parametrize("command", ["report", "update"])
 def test_a_service_name_that_is_not_a_plain_name_is_refused(tmp_path, name, command):
@@ -105,6 +132,8 @@ def test_a_service_name_that_is_not_a_plain_name_is_refused(tmp_path, name, comm
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert result.stderr.startswith("error: ")
+    # The name is what is refused (the template "t" is never read).
+    assert ("has no name" if not name else "is not allowed") in result.stderr
     assert victim.is_dir()
 
 
