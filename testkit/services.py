@@ -55,9 +55,8 @@ def release(template: Path, tag: str, title: str, changes: str) -> None:
 @dataclass
 class Releases:
     template: Path
-    tags: list[
-        str
-    ]  # oldest first: the copy (no owned-files list), then two policy changes
+    # Oldest first: the copy (no owned-files list), then two policy changes.
+    tags: list[str]
 
 
 # The two policy changes the releases make, as (old line, new line) in the

@@ -18,8 +18,9 @@ Time moves when a report arrives: a window that has ended is written by the
 next report, or by ``close()`` as the process stops (gunicorn's worker_exit
 hook, and atexit for other servers), so no thread of its own is needed. What
 ``close()`` writes keeps to the rate, with one over-rate line for all that is
-left; in the second it stops a process may so write one line past the rate. A lock keeps the counts right under a
-threaded server; lines are written outside it.
+left: in the second a process stops it may write one line past the rate. A
+lock keeps the counts right under a threaded server; lines are written
+outside it.
 """
 
 import threading
