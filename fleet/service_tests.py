@@ -70,9 +70,8 @@ def run_service_tests(clone: Path, scratch: Path, log: Path) -> bool:
         log.write_text(f"cannot export the branch's files: {error}\n", encoding="utf-8")
         return False
     python = venv / "bin" / "python"
-    uv: str | None = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
-    if not Path(uv).exists():
-        uv = None
+    found = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    uv = found if Path(found).exists() else None
     env = service_environment(home, uv)
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(scratch / "hypothesis")
     if uv:
