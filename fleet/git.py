@@ -1,5 +1,6 @@
 """git, run quietly, never prompting: a bad URL fails at once."""
 
+import functools
 import os
 import subprocess
 from pathlib import Path
@@ -18,6 +19,35 @@ ENVIRONMENT = {
     "LC_ALL": "C",
 }
 
+# A clone's own config and hooks may have been written by the service's code:
+# nothing they name runs. Credential helpers are reset, then the user's and the
+# system's (never the clone's) are named again. (A remote's uploadpack and
+# receivepack keep the first value found: name them on the command line.)
+NEUTRALISED = [
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "core.sshCommand=ssh -o BatchMode=yes",
+    "protocol.ext.allow=never",
+]
+
+
+@functools.cache
+def options() -> list[str]:
+    settings = [*NEUTRALISED, *trusted_credential_helpers()]
+    return [arg for setting in settings for arg in ("-c", setting)]
+
+
+def trusted_credential_helpers() -> list[str]:
+    """The credential helpers of the user's and the system's git config."""
+    helpers = []
+    for scope in ("--system", "--global"):
+        listed = subprocess.run(
+            ["git", "config", scope, "--get-all", "credential.helper"],
+            capture_output=True, text=True, env=ENVIRONMENT, check=False,
+        )  # fmt: skip
+        helpers += [line for line in listed.stdout.splitlines() if line]
+    return ["credential.helper=", *(f"credential.helper={h}" for h in helpers)]
+
 
 def git(
     *args: str | Path,
@@ -26,7 +56,7 @@ def git(
     input: str | None = None,
 ) -> str:
     result = subprocess.run(
-        ["git", *map(str, args)],
+        ["git", *options(), *map(str, args)],
         cwd=cwd,
         input=input,
         capture_output=True,
@@ -46,3 +76,14 @@ def shallow_clone(repo: str, destination: Path) -> Path:
     """The default branch's newest commit (a local path is cloned by hard links)."""
     git("clone", "--quiet", "--depth", "1", "--no-tags", repo, destination)
     return destination
+
+
+def archive(clone: Path) -> bytes:
+    """HEAD's files as a tar archive, with nothing of ``.git``."""
+    result = subprocess.run(
+        ["git", *options(), "archive", "--format=tar", "HEAD"],
+        cwd=clone, capture_output=True, env=ENVIRONMENT, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise GitError(result.stderr.decode(errors="replace").strip().splitlines()[-1])
+    return result.stdout

@@ -1,14 +1,19 @@
 """A service's own tests on its update branch, in a fresh virtual environment.
 
 This runs the service's code: do it on a CI runner, never where the platform
-team's credentials are.
+team's credentials are. The code runs in an export of the branch's files, not in
+the clone the fleet then pushes from, with an empty home of its own.
 """
 
+import io
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
+
+from fleet.git import archive
 
 TIMEOUT = 900  # seconds for install and tests together, per service
 
@@ -25,24 +30,51 @@ PASSED = {
 PASSED_PREFIXES = ("LC_", "HYPOTHESIS_")
 
 
-def service_environment() -> dict[str, str]:
-    return {
+def service_environment(home: Path, uv: str | None) -> dict[str, str]:
+    """The allowed variables, ``HOME`` an empty folder, the caches where they were."""
+    env = {
         name: value
         for name, value in os.environ.items()
         if name in PASSED or name.startswith(PASSED_PREFIXES)
     }
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    if uv and "UV_CACHE_DIR" not in env:
+        found = subprocess.run(
+            [uv, "cache", "dir"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        env["UV_CACHE_DIR"] = found or str(cache / "uv")
+    env.setdefault("PIP_CACHE_DIR", str(cache / "pip"))
+    env["HOME"] = str(home)
+    return env
 
 
-def run_service_tests(work: Path, venv: Path, log: Path) -> bool:
-    """Install the service with its dev extras into ``venv`` and run its pytest.
+def exported(clone: Path, destination: Path) -> Path:
+    """The files of the clone's HEAD, without its ``.git``."""
+    destination.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive(clone))) as tar:
+        tar.extractall(destination, filter="data")
+    return destination
+
+
+def run_service_tests(clone: Path, scratch: Path, log: Path) -> bool:
+    """Install the service with its dev extras and run its pytest, all in ``scratch``.
 
     Every step's output goes to ``log``, for the team to read.
     """
-    env = service_environment()
-    env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(venv.parent / f"{venv.name}-hypothesis")
+    venv = scratch / "venv"
+    home = scratch / "home"
+    home.mkdir(parents=True)
+    try:
+        work = exported(clone, scratch / "tree")
+    except tarfile.TarError as error:
+        log.write_text(f"cannot export the branch's files: {error}\n", encoding="utf-8")
+        return False
     python = venv / "bin" / "python"
-    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
-    if Path(uv).exists():
+    found = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    uv = found if Path(found).exists() else None
+    env = service_environment(home, uv)
+    env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(scratch / "hypothesis")
+    if uv:
         steps = [
             [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
             [uv, "pip", "install", "--quiet", "--python", str(python), f"{work}[dev]"],

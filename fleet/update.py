@@ -82,12 +82,14 @@ def update_fleet(fleet: Fleet, out: Path, push: bool, test: bool) -> list[Outcom
             if branch:
                 branches.append((outcome, branch))
         if test:
-            test_branches(branches, scratch / "venvs")
+            test_branches(branches, scratch / "tests")
         for outcome, branch in branches:
             write_pull_request(outcome, branch, template.location)
             if push:
                 try:
-                    outcome.pushed = push_branch(branch.work, branch.name)
+                    outcome.pushed = push_branch(
+                        branch.work, branch.name, branch.commit
+                    )
                 except GitError as error:
                     outcome.error = f"cannot push {branch.name}: {error}"
     return outcomes
@@ -115,9 +117,10 @@ class Branch:
     baseline: str | None
     release: str
     sections: list[str]
+    commit: str  # what is pushed, whatever the clone's HEAD has become since
 
 
-def test_branches(branches: list[tuple[Outcome, Branch]], venvs: Path) -> None:
+def test_branches(branches: list[tuple[Outcome, Branch]], scratch: Path) -> None:
     """Each branch's own tests, a few at once; a branch with conflicts has no code to test yet."""
     testable = [
         (outcome, branch) for outcome, branch in branches if not outcome.conflicts
@@ -125,7 +128,7 @@ def test_branches(branches: list[tuple[Outcome, Branch]], venvs: Path) -> None:
     with ThreadPoolExecutor(TESTS_AT_ONCE) as pool:
         results = pool.map(
             lambda pair: run_service_tests(
-                pair[1].work, venvs / pair[0].name, pair[1].place / "tests.log"
+                pair[1].work, scratch / pair[0].name, pair[1].place / "tests.log"
             ),
             testable,
         )
@@ -190,7 +193,10 @@ def make_branch(
         cwd=work,
         input=message,
     )
-    return outcome, Branch(outcome.branch, work, place, row.baseline, release, sections)
+    made = git("rev-parse", "HEAD", cwd=work).strip()
+    return outcome, Branch(
+        outcome.branch, work, place, row.baseline, release, sections, made
+    )
 
 
 def moved_cruft_state(text: bytes, commit: str, release: str) -> bytes:
@@ -222,14 +228,18 @@ def write_changes(work: Path, before: Files, after: Files) -> None:
             target.write_bytes(after[path])
 
 
-def push_branch(work: Path, branch: str) -> str:
-    """Push unless the remote's branch already holds the same change on the same base."""
-    listed = git("ls-remote", "origin", f"refs/heads/{branch}", cwd=work).split()
+def push_branch(work: Path, branch: str, commit: str) -> str:
+    """Push ``commit`` unless the remote's branch already holds the same change on the same base."""
+    upload = "--upload-pack=git-upload-pack"
+    listed = git(
+        "ls-remote", upload, "origin", f"refs/heads/{branch}", cwd=work
+    ).split()
     if listed:
         remote = listed[0]
         git(
             "fetch",
             "--quiet",
+            upload,
             "--depth",
             "2",
             "origin",
@@ -240,12 +250,16 @@ def push_branch(work: Path, branch: str) -> str:
             git(
                 "rev-parse", f"{ref}^{{tree}}", f"{ref}^", cwd=work, check=False
             ).split()
-            for ref in ("FETCH_HEAD", "HEAD")
+            for ref in ("FETCH_HEAD", commit)
         ]
         if same[0] == same[1]:
             return "unchanged"
         lease = [f"--force-with-lease=refs/heads/{branch}:{remote}"]
     else:
         lease = []
-    git("push", "--quiet", *lease, "origin", f"HEAD:refs/heads/{branch}", cwd=work)
+    git(
+        "push", "--quiet", "--no-verify", "--receive-pack=git-receive-pack",
+        *lease, "origin",
+        f"{commit}:refs/heads/{branch}", cwd=work,
+    )  # fmt: skip
     return "pushed"

@@ -237,6 +237,35 @@ def test_other_sites_see_our_origin():
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 '''
 
+# A team test that tries to reach what the fleet tool pushes with: a pre-push
+# hook and config-borne commands in the `.git` of where it runs, a commit of
+# its own there, and a note of the HOME it was given (under ``probe``).
+TAMPERING_TEST = """import os
+import pathlib
+import stat
+import subprocess
+
+MARKER = {marker!r}
+
+
+def test_nothing_of_ours_runs_with_the_platform_teams_credentials():
+    pathlib.Path({seen!r}).write_text(os.environ["HOME"])
+    subprocess.run(
+        ["git", "-c", "user.name=x", "-c", "user.email=x@localhost", "commit",
+         "--quiet", "--allow-empty", "--no-verify", "-m", "not the fleet's"],
+        check=False,
+    )
+    hook = pathlib.Path(".git/hooks/pre-push")
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    hook.write_text("#!/bin/sh\\ntouch " + MARKER + "\\n")
+    hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
+    with pathlib.Path(".git/config").open("a") as config:
+        config.write(
+            "[core]\\n\\tfsmonitor = touch " + MARKER + "\\n"
+            "[credential]\\n\\thelper = !touch " + MARKER + "\\n"
+        )
+"""
+
 
 def set_setting(config: Path, declaration: str, value: object) -> None:
     edit(config, f"{declaration} = {{}}", f"{declaration} = {value!r}")
@@ -247,6 +276,7 @@ class Fleet:
     releases: Releases
     services: dict[str, Service]
     file: Path  # the fleet file naming them all, minimum the middle release
+    probe: Path  # where the settings service's tampering test writes
 
     def fleet_file(self, names: list[str], path: Path) -> Path:
         """Another fleet file, with only the services ``names``."""
@@ -304,6 +334,11 @@ def build_fleet(root: Path) -> Fleet:
     set_setting(config, "SECURITY_EXCEPTIONS: dict[str, str]", EXCEPTION)
     routes = settings.work / "src/settings/routes.py"
     routes.write_text(routes.read_text() + PARTNER_VIEW)
+    probe = root / "probe"
+    probe.mkdir()
+    (settings.work / "tests/test_tampering.py").write_text(
+        TAMPERING_TEST.format(marker=str(probe / "ran"), seen=str(probe / "home"))
+    )
     commit_and_push(settings, "Our CDN, and a page our partner frames")
 
     two_behind = add("two-behind", old)
@@ -345,4 +380,4 @@ def build_fleet(root: Path) -> Fleet:
 
     fleet_file = root / "FLEET.toml"
     fleet_file.write_text(fleet_toml(releases, list(services.values())))
-    return Fleet(releases, services, fleet_file)
+    return Fleet(releases, services, fleet_file, probe)

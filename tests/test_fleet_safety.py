@@ -11,8 +11,8 @@ from fleet.fleet_file import FleetFileError
 from fleet.render import SYMLINK, read_tree, replay_answers
 from fleet.report import Unreadable
 from fleet.service_tests import run_service_tests
-from fleet.update import emptied, write_changes
-from testkit.commands import run
+from fleet.update import emptied, push_branch, write_changes
+from testkit.commands import git, run
 from testkit.services import bake_as_typed, commit_and_push, fleet_toml
 
 
@@ -177,19 +177,93 @@ def test_what_the_service_sees():
 """
 
 
+def probe_clone(tmp_path, tests: dict[str, str]) -> tuple:
+    """A clone of a probe service with ``tests`` committed: (clone, remote, commit)."""
+    remote = tmp_path / "remote.git"
+    run("git", "init", "--quiet", "--bare", remote, cwd=tmp_path)
+    clone = tmp_path / "probe"
+    run("git", "clone", "--quiet", remote, clone, cwd=tmp_path)
+    (clone / "tests").mkdir()
+    (clone / "pyproject.toml").write_text(PROBE_PROJECT)
+    for name, text in tests.items():
+        (clone / "tests" / name).write_text(text)
+    git("add", "--all", cwd=clone)
+    git("commit", "--quiet", "-m", "probe", cwd=clone)
+    commit = run("git", "rev-parse", "HEAD", cwd=clone).stdout.strip()
+    return clone, remote, commit
+
+
 def test_a_services_tests_see_no_token_or_cloud_key(tmp_path, monkeypatch):
-    work = tmp_path / "probe"
-    (work / "tests").mkdir(parents=True)
-    (work / "pyproject.toml").write_text(PROBE_PROJECT)
-    (work / "tests/test_env.py").write_text(PROBE_TEST)
+    clone, _, _ = probe_clone(tmp_path, {"test_env.py": PROBE_TEST})
     monkeypatch.setenv("GH_TOKEN", "ghp_secret")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     monkeypatch.setenv("HYPOTHESIS_PROFILE", "quick")
     monkeypatch.setenv("LC_ALL", "C.UTF-8")
     log = tmp_path / "tests.log"
-    passed = run_service_tests(work, tmp_path / "venv", log)
+    passed = run_service_tests(clone, tmp_path / "scratch", log)
     assert passed, log.read_text()
     assert "1 passed" in log.read_text()
+
+
+TAMPERING_TEST = """import os
+import pathlib
+import stat
+import subprocess
+
+CLONE = pathlib.Path({clone!r})
+MARKER = {marker!r}
+
+
+def test_tamper_with_the_clone():
+    pathlib.Path({seen!r}).write_text(
+        os.environ["HOME"] + "\\n" + repr(sorted(os.listdir(os.environ["HOME"])))
+        + "\\n" + repr(pathlib.Path(".git").exists())
+    )
+    subprocess.run(
+        ["git", "-c", "user.name=x", "-c", "user.email=x@localhost", "commit",
+         "--quiet", "--allow-empty", "-m", "not the fleet's"],
+        cwd=CLONE, check=True,
+    )
+    for git_dir in (pathlib.Path(".git"), CLONE / ".git"):
+        hook = git_dir / "hooks" / "pre-push"
+        hook.parent.mkdir(parents=True, exist_ok=True)
+        hook.write_text("#!/bin/sh\\ntouch " + MARKER + "\\n")
+        hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
+        with (git_dir / "config").open("a") as config:
+            config.write(
+                "[core]\\n\\tfsmonitor = touch " + MARKER + "\\n"
+                "\\tsshCommand = touch " + MARKER + "\\n"
+                "[credential]\\n\\thelper = !touch " + MARKER + "\\n"
+                "[remote \\"origin\\"]\\n\\treceivepack = touch " + MARKER + "\\n"
+            )
+"""
+
+
+def test_a_services_tests_cannot_reach_the_clone_the_fleet_pushes_from(
+    tmp_path, monkeypatch
+):
+    """The tests run in an export with an empty home; the push runs none of their hooks or config."""
+    marker = tmp_path / "ran"
+    seen = tmp_path / "seen"
+    clone = tmp_path / "probe"
+    test = TAMPERING_TEST.format(clone=str(clone), marker=str(marker), seen=str(seen))
+    clone, remote, commit = probe_clone(tmp_path, {"test_tamper.py": test})
+    real_home = tmp_path / "real-home"
+    (real_home / ".config" / "gh").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(real_home))
+    log = tmp_path / "tests.log"
+    assert run_service_tests(clone, tmp_path / "scratch", log), log.read_text()
+    assert run("git", "rev-parse", "HEAD", cwd=clone).stdout.strip() != commit, (
+        "the probe should have moved the clone's HEAD"
+    )
+    assert push_branch(clone, "baseline/v9.9.9", commit) == "pushed"
+    assert not marker.exists()
+    home, listing, had_git = seen.read_text().splitlines()
+    assert home != str(real_home)
+    assert listing == "[]"
+    assert had_git == "False"
+    pushed = run("git", "rev-parse", "refs/heads/baseline/v9.9.9", cwd=remote).stdout
+    assert pushed.strip() == commit
 
 
 def test_a_question_the_service_was_never_asked_takes_its_default_from_the_answers(

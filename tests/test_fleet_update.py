@@ -2,6 +2,7 @@
 service's own weekly check. On the fleet of tests/test_fleet_report.py."""
 
 import json
+import os
 import shutil
 import sys
 
@@ -110,6 +111,27 @@ def test_push_puts_one_branch_on_each_service_behind_and_none_on_a_current_one(
                 "git", "rev-parse", f"{branch}^", cwd=fleet.services[name].remote
             ).stdout.strip()
             assert parent == before[name]["main"], name
+
+
+def test_a_services_tests_cannot_reach_what_the_push_runs_with(fleet, updated):
+    """The settings service's own test writes a pre-push hook, config-borne
+    commands and a commit of its own where it runs, and notes its HOME."""
+    newest = fleet.releases.tags[2]
+    assert updated["first"].returncode == 1, updated["first"].stderr
+    assert (fleet.probe / "home").exists(), "the tampering test did not run"
+    assert not (fleet.probe / "ran").exists()
+    home = (fleet.probe / "home").read_text()
+    assert home != os.environ["HOME"]
+    made = run(
+        "git", "rev-parse", f"baseline/{newest}",
+        cwd=updated["work"] / "first/settings/repo",
+    ).stdout  # fmt: skip
+    pushed = run(
+        "git", "log", "-1", "--format=%H %s", f"baseline/{newest}",
+        cwd=fleet.services["settings"].remote,
+    ).stdout.split(maxsplit=1)  # fmt: skip
+    assert pushed[0] == made.strip()
+    assert "not the fleet's" not in pushed[1]
 
 
 def test_the_table_and_the_exit_status(fleet, updated):
