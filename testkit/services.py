@@ -212,8 +212,8 @@ def cruft_state(service: Service) -> dict:
     return json.loads((service.work / ".cruft.json").read_text())
 
 
-# A team's own settings, as tests/test_cruft.py has them: a CDN, the camera,
-# one documented exception, and a view a partner may frame.
+# A team's own settings (tests/test_cruft.py takes them from here): a CDN, the
+# camera, one documented exception, and a view a partner may frame.
 CDN_AND_LEGACY_CHARTS = {
     "img-src": ["https://cdn.example.com"],
     "script-src": ["'unsafe-eval'"],

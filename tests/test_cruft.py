@@ -7,17 +7,10 @@ from pathlib import Path
 
 from testkit.bake import bake_pythonpath, baked_pytest
 from testkit.commands import GIT_IDENTITY, clean_env, git, pre_commit_env, python, run
-from testkit.services import edit
+from testkit.services import CAMERA, CDN_AND_LEGACY_CHARTS, EXCEPTION, edit
 from testkit.template_copy import template_repository
 
 CRUFT = Path(sys.executable).parent / "cruft"
-# A team's own settings: a CDN, the camera, and one documented exception.
-CDN_AND_LEGACY_CHARTS = {
-    "img-src": ["https://cdn.example.com"],
-    "script-src": ["'unsafe-eval'"],
-}
-CAMERA = {"camera": ["self"]}
-EXCEPTION = {"script-src 'unsafe-eval'": "legacy chart library, SEC-4242"}
 POLICY = (
     "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/security/policy.py"
 )
