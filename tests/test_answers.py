@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from cookiecutter.config import get_user_config
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
 from cookiecutter.replay import get_file_name
 
 from testkit import TEMPLATE
@@ -70,13 +72,22 @@ BAD_ANSWERS = {
 
 
 @pytest.mark.parametrize(("answers", "prompt"), BAD_ANSWERS.values(), ids=BAD_ANSWERS)
-def test_bad_answer_is_refused_in_one_line_leaving_nothing(tmp_path, answers, prompt):
+def test_bad_answer_is_refused_in_one_line_leaving_nothing(
+    tmp_path, capfd, answers, prompt
+):
+    """Through cookiecutter's API, which its command line calls with the same
+    key=value answers (as text): the hook refuses in its own process, and the
+    command line turns the refusal into exit status 1 (tested below)."""
     out = tmp_path / "out"
     out.mkdir()
-    result = cookiecutter_cli("--no-input", TEMPLATE, "-o", out, *answers, cwd=tmp_path)
-    assert result.returncode == 1
-    *lines, last = hook_lines(result.stderr)
-    assert lines[0].startswith(f"error: {prompt}="), result.stderr
+    given = dict(answer.split("=", 1) for answer in answers)
+    with pytest.raises(FailedHookException):
+        cookiecutter(
+            str(TEMPLATE), no_input=True, extra_context=given, output_dir=str(out)
+        )
+    stderr = capfd.readouterr().err
+    *lines, last = hook_lines(stderr)
+    assert lines[0].startswith(f"error: {prompt}="), stderr
     assert all(" e.g. " in line for line in lines if line.startswith("error: "))
     assert all(line.startswith(("error: ", "warning: ")) for line in lines)
     assert last.startswith(BAKE_AGAIN)
@@ -367,14 +378,13 @@ def baked_answers(name: str) -> dict:
 
 
 def bake_from_replay(tmp_path: Path, answers: dict) -> Path:
+    """What ``cookiecutter --replay-file`` does, through the API it calls."""
     replay = tmp_path / "answers.json"
     replay.write_text(json.dumps({"cookiecutter": answers}))
     out = tmp_path / "out"
-    result = cookiecutter_cli(
-        "--replay-file", replay, TEMPLATE, "-o", out, cwd=tmp_path
-    )
-    assert result.returncode == 0, result.stderr
-    return out / answers["project_slug"]
+    baked = cookiecutter(str(TEMPLATE), replay=str(replay), output_dir=str(out))
+    assert Path(baked) == out / answers["project_slug"]
+    return Path(baked)
 
 
 def baked_setting(project: Path, package: str, name: str):

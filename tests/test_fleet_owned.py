@@ -143,6 +143,7 @@ FILLED_IN = [  # (as baked, as a team fills it in): the lines marked EDIT
 ]
 
 
+@pytest.mark.xdist_group("fleet")  # the fleet is built once, on one worker
 def test_the_lines_marked_edit_may_differ_and_no_other(fleet, tmp_path):
     newest = fleet.releases.tags[2]
     filled = bake_service(tmp_path, fleet.releases.template, "filled-in", newest)

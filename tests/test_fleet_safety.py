@@ -67,6 +67,7 @@ def report_rows(fleet_file, cwd) -> tuple[subprocess.CompletedProcess, list[dict
     return result, rows
 
 
+@pytest.mark.xdist_group("fleet")  # the fleet is built once, on one worker
 def test_answers_are_rendered_as_typed_never_run_as_jinja(fleet, tmp_path):
     marker = tmp_path / "ran"
     typed = bake_as_typed(
@@ -87,6 +88,7 @@ def test_answers_are_rendered_as_typed_never_run_as_jinja(fleet, tmp_path):
     assert (row["error"], row["owned_changed"], row["update"]) == (None, [], "current")
 
 
+@pytest.mark.xdist_group("fleet")  # the fleet is built once, on one worker
 def test_an_answer_that_would_leave_the_output_folder_is_that_rows_error(
     fleet, tmp_path
 ):

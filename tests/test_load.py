@@ -3,6 +3,7 @@
 import http.client
 import os
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -36,24 +37,22 @@ DEADLINE_SECONDS = 120
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> tuple[Path, Path]:
-    """A bake installed the way its Dockerfile does: the hashed lock, then the code."""
+    """A bake installed the way its Dockerfile does: the hashed lock, then the code.
+
+    pip is this environment's, pointed at the new one with ``--python``: putting a
+    pip of its own into it (ensurepip) would take longer than the install.
+    """
     project = bake(tmp_path_factory.mktemp("load"))
     venv = project / ".venv"
-    run("python3", "-m", "venv", venv, cwd=project)
+    run("python3", "-m", "venv", "--without-pip", venv, cwd=project)
     python = venv / "bin" / "python"
-    run(
-        python,
-        "-m",
-        "pip",
-        "install",
-        "-q",
-        "--require-hashes",
-        "-r",
-        "requirements.txt",
-        cwd=project,
-    )
-    run(python, "-m", "pip", "install", "-q", "--no-deps", ".", cwd=project)
-    run(python, "-m", "pip", "check", cwd=project)
+
+    def pip(*args):
+        run(sys.executable, "-m", "pip", "--python", python, *args, cwd=project)
+
+    pip("install", "-q", "--require-hashes", "-r", "requirements.txt")
+    pip("install", "-q", "--no-deps", ".")
+    pip("check")
     return python, project
 
 
