@@ -82,9 +82,14 @@ fleet: $(READY)
 # is read-only: every bake and every tool then compiles its imports again
 # (a bake 1.2 s instead of 0.5 s), so it is compiled here, once.
 UV_VERSION := 0.13.8
+# The venv starts without pip (ensurepip alone takes ~5 s): the machine's pip puts
+# uv in (--python, pip 22.3 and later); a Python without a pip of its own gets one
+# from ensurepip after all. pip itself is in requirements.txt, for the tests.
 $(READY): requirements.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet uv==$(UV_VERSION) 2>/dev/null \
+		|| ($(BIN)/python -m ensurepip --default-pip >/dev/null \
+			&& $(BIN)/python -m pip install --quiet uv==$(UV_VERSION))
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.txt
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python --no-deps --editable .
 	touch $@
