@@ -7,6 +7,7 @@ import re
 import shlex
 import sys
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -393,18 +394,18 @@ def baked_setting(project: Path, package: str, name: str):
     return json.loads(result.stdout)
 
 
-# The baked app, built as the service builds it, serving its home page; the
+# Baked apps, each built as the service builds it, serving its home page; the
 # name is read back from the page's <title> and <h1> as a browser reads them,
-# and from its config (one process for both).
-SERVE_HOME = """
-import json, sys
+# and from its config. One process serves every bake given, one after another
+# (each is the package hostile_service, imported afresh from its own src/).
+SERVE_HOMES = """
+import json, sys, traceback
 from html.parser import HTMLParser
-from {package} import config, create_app
 
 class Texts(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.inside, self.texts = None, {{"title": "", "h1": ""}}
+        self.inside, self.texts = None, {"title": "", "h1": ""}
     def handle_starttag(self, tag, attrs):
         self.inside = tag if tag in self.texts else None
     def handle_endtag(self, tag):
@@ -413,43 +414,106 @@ class Texts(HTMLParser):
         if self.inside:
             self.texts[self.inside] += data
 
-response = create_app({{"TESTING": True}}).test_client().get("/")
-page = Texts()
-page.feed(response.get_data(as_text=True))
-json.dump(
-    {{"status": response.status_code, **page.texts, "config": config.PROJECT_NAME}},
-    sys.stdout,
-)
+served = []
+for src in sys.argv[1:]:
+    sys.path.insert(0, src)
+    try:
+        from hostile_service import config, create_app
+        response = create_app({"TESTING": True}).test_client().get("/")
+        page = Texts()
+        page.feed(response.get_data(as_text=True))
+        served.append(
+            {"status": response.status_code, **page.texts, "config": config.PROJECT_NAME}
+        )
+    except Exception:
+        served.append({"error": traceback.format_exc()})
+    finally:
+        sys.path.remove(src)
+        for name in [m for m in sys.modules if m.partition(".")[0] == "hostile_service"]:
+            del sys.modules[name]
+json.dump(served, sys.stdout)
 """
 
 
-def served_home(project: Path, package: str) -> dict:
+def served_homes(projects: list[Path]) -> list[dict]:
+    """What each bake's home page and config show."""
     result = python(
-        "-c",
-        SERVE_HOME.format(package=package),
-        cwd=project,
-        env=clean_env(**bake_pythonpath(project)),
+        "-c", SERVE_HOMES, *(project / "src" for project in projects), cwd=projects[0]
     )
     return json.loads(result.stdout)
+
+
+def kept_and_served(value: str) -> dict:
+    return {"status": 200, "title": value, "h1": value, "config": value}
 
 
 def assert_kept_and_served(project: Path, value: str):
     """What hostile text could break: the source ruff reads, the value read back, the page."""
     baked_lint(project)
-    assert served_home(project, "hostile_service") == {
-        "status": 200,
-        "title": value,
-        "h1": value,
-        "config": value,
+    assert served_homes([project]) == [kept_and_served(value)]
+
+
+@dataclass
+class Baked:
+    project: Path
+    value: str
+    marker: Path | None  # an injection's: the file it would make if it ran
+    lint: str  # what ruff says of this bake's files; empty when they are clean
+    served: dict
+
+
+def about(line: str, name: str) -> bool:
+    """Whether ruff's line names a file of the bake in folder ``name``."""
+    return re.search(rf"(^|\s){re.escape(name)}/", line) is not None
+
+
+@pytest.fixture(scope="module")
+def one_bake_per_text(tmp_path_factory) -> dict[str, Baked]:
+    """Every hostile text and injection, each baked alone; linted and served together.
+
+    One ruff run per check over all the bakes (each read with its own
+    pyproject.toml) and one process serving them all, instead of one each.
+    """
+    root = tmp_path_factory.mktemp("hostile")
+    values = dict(HOSTILE)
+    markers = {name: root / name / "MARKER" for name in INJECTIONS}
+    values |= {name: inject(markers[name]) for name, inject in INJECTIONS.items()}
+    projects = {}
+    for name, value in values.items():
+        (root / name).mkdir()
+        projects[name] = bake_from_replay(root / name, baked_answers(value))
+    lint = ""
+    for command in (["check", "--output-format", "concise"], ["format", "--check"]):
+        result = python(
+            "-m", "ruff", *command, "--no-cache", *values, cwd=root, check=False
+        )
+        lint += result.stdout + result.stderr
+        if result.returncode:  # a complaint, naming the bake it is about
+            assert any(
+                about(line, name) for line in lint.splitlines() for name in values
+            ), lint
+    served = served_homes(list(projects.values()))
+    return {
+        name: Baked(
+            projects[name],
+            values[name],
+            markers.get(name),
+            "\n".join(line for line in lint.splitlines() if about(line, name)),
+            served[number],
+        )
+        for number, name in enumerate(values)
     }
 
 
-@pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE)
-def test_hostile_text_bakes_a_green_service_that_keeps_it(tmp_path, value):
-    project = bake_from_replay(tmp_path, baked_answers(value))
-    assert_kept_and_served(project, value)
-    one_line = value.replace("\r", " ").replace("\n", " ")
-    metadata = baked_metadata(project)
+# Every test of one_bake_per_text on one worker, which bakes them all once.
+@pytest.mark.xdist_group("hostile-texts")
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_text_bakes_a_green_service_that_keeps_it(one_bake_per_text, name):
+    baked = one_bake_per_text[name]
+    assert baked.lint == ""
+    assert baked.served == kept_and_served(baked.value)
+    one_line = baked.value.replace("\r", " ").replace("\n", " ")
+    metadata = baked_metadata(baked.project)
     assert metadata["description"] == one_line
     assert metadata["authors"] == [{"name": one_line, "email": "team@example.com"}]
 
@@ -460,13 +524,13 @@ def baked_metadata(project: Path) -> dict:
     ]
 
 
-@pytest.mark.parametrize("injection", INJECTIONS.values(), ids=INJECTIONS)
-def test_injected_code_never_runs(tmp_path, injection):
-    marker = tmp_path / "MARKER"
-    value = injection(marker)
-    project = bake_from_replay(tmp_path, baked_answers(value))
-    assert_kept_and_served(project, value)
-    assert not marker.exists()
+@pytest.mark.xdist_group("hostile-texts")
+@pytest.mark.parametrize("name", INJECTIONS)
+def test_injected_code_never_runs(one_bake_per_text, name):
+    baked = one_bake_per_text[name]
+    assert baked.lint == ""
+    assert baked.served == kept_and_served(baked.value)
+    assert not baked.marker.exists()
 
 
 def test_every_hostile_text_at_once_bakes_a_service_whose_own_suite_passes(tmp_path):
