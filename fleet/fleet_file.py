@@ -18,6 +18,7 @@ class FleetFileError(Exception):
 class Service:
     name: str
     repo: str
+    test: bool = True  # false: `fleet update --test` leaves its tests to its own CI
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,13 @@ def load(path: Path) -> Fleet:
             raise FleetFileError(
                 f'{path}: service {label} has no repo; add repo = "<git URL or path>"'
             )
-        services.append(Service(name, source(repo, path.parent)))
+        test = entry.get("test", True)
+        if not isinstance(test, bool):
+            raise FleetFileError(
+                f"{path}: service {label} has test = {test!r}; give test = false "
+                "(fleet update --test leaves its tests to its own CI) or leave it out"
+            )
+        services.append(Service(name, source(repo, path.parent), test))
     names = [service.name for service in services]
     if duplicate := next((n for n in names if names.count(n) > 1), None):
         raise FleetFileError(f"{path}: service {duplicate!r} is listed twice")

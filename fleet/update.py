@@ -39,7 +39,7 @@ class Outcome:
     branch: str | None = None
     merge: str | None = None  # clean, conflict; current, not-linked: no branch
     conflicts: list[str] = field(default_factory=list)
-    tests: str | None = None  # passed, failed; None when not run (or in conflict)
+    tests: str | None = None  # passed, failed, off (test = false); None when not run
     pushed: str | None = None  # pushed, unchanged; None without --push
     error: str | None = None
 
@@ -118,12 +118,18 @@ class Branch:
     release: str
     sections: list[str]
     commit: str  # what is pushed, whatever the clone's HEAD has become since
+    test: bool  # the fleet file's test = (false: its own CI runs them, not --test)
 
 
 def test_branches(branches: list[tuple[Outcome, Branch]], scratch: Path) -> None:
     """Each branch's own tests, a few at once; a branch with conflicts has no code to test yet."""
+    for outcome, branch in branches:
+        if not branch.test:
+            outcome.tests = "off"
     testable = [
-        (outcome, branch) for outcome, branch in branches if not outcome.conflicts
+        (outcome, branch)
+        for outcome, branch in branches
+        if branch.test and not outcome.conflicts
     ]
     with ThreadPoolExecutor(TESTS_AT_ONCE) as pool:
         results = pool.map(
@@ -195,7 +201,7 @@ def make_branch(
     )
     made = git("rev-parse", "HEAD", cwd=work).strip()
     return outcome, Branch(
-        outcome.branch, work, place, row.baseline, release, sections, made
+        outcome.branch, work, place, row.baseline, release, sections, made, service.test
     )
 
 

@@ -278,13 +278,18 @@ class Fleet:
     file: Path  # the fleet file naming them all, minimum the middle release
     probe: Path  # where the settings service's tampering test writes
 
-    def fleet_file(self, names: list[str], path: Path) -> Path:
-        """Another fleet file, with only the services ``names``."""
-        path.write_text(fleet_toml(self.releases, [self.services[n] for n in names]))
+    def fleet_file(
+        self, names: list[str], path: Path, untested: frozenset[str] = frozenset()
+    ) -> Path:
+        """Another fleet file, with only the services ``names``; ``untested`` get test = false."""
+        services = [self.services[n] for n in names]
+        path.write_text(fleet_toml(self.releases, services, untested))
         return path
 
 
-def fleet_toml(releases: Releases, services: list[Service]) -> str:
+def fleet_toml(
+    releases: Releases, services: list[Service], untested: frozenset[str] = frozenset()
+) -> str:
     lines = [
         f"template = {json.dumps(str(releases.template))}",
         f'minimum = "{releases.tags[1]}"',
@@ -296,6 +301,8 @@ def fleet_toml(releases: Releases, services: list[Service]) -> str:
             f'name = "{service.name}"',
             f"repo = {json.dumps(str(service.remote))}",
         ]
+        if service.name in untested:
+            lines.append("test = false")
     return "\n".join(lines) + "\n"
 
 

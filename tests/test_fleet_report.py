@@ -164,8 +164,19 @@ def test_exit_status(fleet, full, names, status):
             'template = "{template}"\nminimum = "v9.9.9"\n[[service]]\nname = "a"\nrepo = "a"\n',
             "minimum = 'v9.9.9' is not a release of {template} (its releases: {releases})",
         ),
+        (
+            'template = "{template}"\nminimum = "{minimum}"\n[[service]]\nname = "a"\nrepo = "a"\ntest = "no"\n',
+            "service 'a' has test = 'no'; give test = false (fleet update --test leaves "
+            "its tests to its own CI) or leave it out",
+        ),
     ],
-    ids=["not-toml", "no-repo", "minimum-not-a-tag", "minimum-not-a-release"],
+    ids=[
+        "not-toml",
+        "no-repo",
+        "minimum-not-a-tag",
+        "minimum-not-a-release",
+        "test-not-a-boolean",
+    ],
 )
 def test_a_bad_fleet_file_gets_one_line_and_status_2(fleet, tmp_path, text, message):
     names = {

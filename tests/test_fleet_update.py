@@ -24,6 +24,8 @@ LINKED_AND_PLAIN = [
     "plain",
 ]
 BEHIND = ["settings", "two-behind", "edited-policy", "conflict"]
+# Its tests would pass as the settings service's do; its own CI runs them.
+UNTESTED = frozenset({"edited-policy"})
 
 
 def fleet_update(fleet_file, *args, cwd):
@@ -61,7 +63,7 @@ def table_rows(stdout: str) -> dict[str, list[str]]:
 def updated(fleet, tmp_path_factory):
     """Once without --push, then with --push --test, then with --push again."""
     work = tmp_path_factory.mktemp("update")
-    fleet_file = fleet.fleet_file(LINKED_AND_PLAIN, work / "FLEET.toml")
+    fleet_file = fleet.fleet_file(LINKED_AND_PLAIN, work / "FLEET.toml", UNTESTED)
     before = remote_branches(fleet)
     local = fleet_update(fleet_file, "--out", work / "local", cwd=work)
     after_local = remote_branches(fleet)
@@ -152,7 +154,7 @@ def test_the_table_and_the_exit_status(fleet, updated):
             "failed",
             "pushed",
         ],
-        "edited-policy": [middle, newest, branch, "clean", "passed", "pushed"],
+        "edited-policy": [middle, newest, branch, "clean", "off", "pushed"],
         "conflict": [
             middle,
             newest,
@@ -203,6 +205,13 @@ def test_the_clean_one_keeps_the_teams_settings_exception_and_override(fleet, up
         ).stdout.strip()
     )
     assert "passed" in (updated["work"] / "first/settings/PR.md").read_text()
+
+
+def test_a_service_with_test_false_is_not_tested_and_its_pr_says_why(updated):
+    place = updated["work"] / "first/edited-policy"
+    assert not (place / "tests.log").exists()
+    pr = (place / "PR.md").read_text()
+    assert "Not run here: the fleet file sets `test = false` for this service" in pr
 
 
 def test_a_release_that_breaks_a_services_own_test_is_recorded_failed(updated):
