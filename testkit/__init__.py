@@ -1,7 +1,7 @@
 """Helpers for this template's own tests and benchmarks; never baked, never published.
 
-Installed into .venv by `make` as an editable package, so tests, benchmarks
-and the subprocesses they start all `import testkit` the same way.
+On .venv's path by `make` (see the Makefile), so tests, benchmarks and the
+subprocesses they start all `import testkit` the same way.
 """
 
 from pathlib import Path

@@ -1,7 +1,7 @@
 """testkit and fleet are installed, nothing else of the checkout is importable, and testkit's pytest plugin works.
 
 The baked projects' tools run in this same .venv: were the checkout on the
-path (an editable install that is not exact), a bake could import the
+path (the whole checkout rather than links to the two packages), a bake could import the
 template's own ``tests`` or ``local_extensions`` and pass for the wrong reason.
 """
 
