@@ -505,13 +505,17 @@ def one_bake_per_text(tmp_path_factory) -> dict[str, Baked]:
     }
 
 
+def assert_clean_and_served(baked: Baked):
+    assert baked.lint == ""
+    assert baked.served == kept_and_served(baked.value)
+
+
 # Every test of one_bake_per_text on one worker, which bakes them all once.
 @pytest.mark.xdist_group("hostile-texts")
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_text_bakes_a_green_service_that_keeps_it(one_bake_per_text, name):
     baked = one_bake_per_text[name]
-    assert baked.lint == ""
-    assert baked.served == kept_and_served(baked.value)
+    assert_clean_and_served(baked)
     one_line = baked.value.replace("\r", " ").replace("\n", " ")
     metadata = baked_metadata(baked.project)
     assert metadata["description"] == one_line
@@ -528,8 +532,7 @@ def baked_metadata(project: Path) -> dict:
 @pytest.mark.parametrize("name", INJECTIONS)
 def test_injected_code_never_runs(one_bake_per_text, name):
     baked = one_bake_per_text[name]
-    assert baked.lint == ""
-    assert baked.served == kept_and_served(baked.value)
+    assert_clean_and_served(baked)
     assert not baked.marker.exists()
 
 
