@@ -41,11 +41,6 @@ def main() -> None:
     parser.add_argument(
         "--update-count", type=int, default=6, help="services for fleet update"
     )
-    parser.add_argument(
-        "--without-test",
-        action="store_true",
-        help="time fleet update without --test only (its services' suites take most of it)",
-    )
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fleet-bench-") as directory:
         root = Path(directory)
@@ -91,10 +86,7 @@ def main() -> None:
         count = arguments.update_count
         print(f"\nfleet update over {count} services ({(2 * count + 2) // 3} behind)")
         print(f"{'':>14}  {'seconds':>7}  {'per service':>11}")
-        runs = [("without --test", [])]
-        if not arguments.without_test:
-            runs.append(("with --test", ["--test"]))
-        for label, flags in runs:
+        for label, flags in (("without --test", []), ("with --test", ["--test"])):
             started = time.perf_counter()
             result = subprocess.run(
                 [

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 
 from testkit import TEMPLATE
-from testkit.commands import python
+from testkit.commands import clean_env, python
 
 BENCH = TEMPLATE / "benchmarks" / "bench.py"
 BENCH_REPORTS = TEMPLATE / "benchmarks" / "bench_reports.py"
@@ -65,19 +65,19 @@ def test_the_report_flood_benchmark_runs_and_accounts_for_every_violation(tmp_pa
 
 
 def test_the_fleet_benchmark_runs_and_prints_its_figures(tmp_path):
-    """One service, once: the report's table and the fleet update line. What
-    --test adds to an update (the service's own suite in a fresh venv) is
-    tests/test_fleet_update.py's to prove; here it would only be timed."""
+    """One service, once: the report's table and both fleet update lines. The
+    service's property tests explore briefly, as in tests/test_fleet_update.py."""
     result = python(
         TEMPLATE / "benchmarks" / "fleet_bench.py",
-        *("--counts", "1", "--repeat", "1", "--update-count", "1", "--without-test"),
+        *("--counts", "1", "--repeat", "1", "--update-count", "1"),
         cwd=tmp_path,
         timeout=600,
+        env=clean_env(HYPOTHESIS_PROFILE="quick"),
     )
     lines = result.stdout.splitlines()
     assert re.fullmatch(r"\s+1\s+[\d.]+\s+[\d.]+\s+1\.00", lines[1]), lines
     assert "fleet update over 1 services (1 behind)" in lines
-    assert any(
-        re.fullmatch(r"\s*without --test\s+[\d.]+\s+[\d.]+", line) for line in lines
-    ), lines
-    assert not any("with --test" in line for line in lines)
+    for label in ("without --test", "with --test"):
+        assert any(
+            re.fullmatch(rf"\s*{label}\s+[\d.]+\s+[\d.]+", line) for line in lines
+        ), label
