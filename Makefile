@@ -91,6 +91,7 @@ UV_VERSION := 0.13.8
 # uv in (--python, pip 22.3 and later); a Python without a pip of its own gets one
 # from ensurepip after all. pip itself is in requirements.txt, for the tests.
 $(READY): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "error: $(PYTHON) is Python %d.%d; 3.11 or later is needed, e.g. make PYTHON=python3.12" % sys.version_info[:2])'
 	$(PYTHON) -m venv --clear --without-pip $(VENV)
 	$(PYTHON) -m pip --python $(BIN)/python install --quiet uv==$(UV_VERSION) 2>/dev/null \
 		|| ($(BIN)/python -m ensurepip --default-pip >/dev/null \

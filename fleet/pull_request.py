@@ -40,10 +40,10 @@ def pull_request(
         f"- {section.splitlines()[0][3:]}: {what_to_do(section)}"
         for section in sections
     ]
-    if tests == "off":
-        result = "Not run here: the fleet file sets `test = false` for this service; this branch's CI runs them."
-    elif tests is None and conflicts:
+    if conflicts and tests in (None, "off"):
         result = "Not run: resolve the conflicts below first; this branch's CI runs them then."
+    elif tests == "off":
+        result = "Not run here: the fleet file sets `test = false` for this service; this branch's CI runs them."
     elif tests is None:
         result = "Not run here (`python -m fleet update --test` runs them on a CI runner); this branch's CI runs them."
     else:

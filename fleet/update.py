@@ -81,6 +81,8 @@ def update_fleet(fleet: Fleet, out: Path, push: bool, test: bool) -> list[Outcom
             outcomes.append(outcome)
             if branch:
                 branches.append((outcome, branch))
+                if not branch.test:
+                    outcome.tests = "off"
         if test:
             test_branches(branches, scratch / "tests")
         for outcome, branch in branches:
@@ -123,9 +125,6 @@ class Branch:
 
 def test_branches(branches: list[tuple[Outcome, Branch]], scratch: Path) -> None:
     """Each branch's own tests, a few at once; a branch with conflicts has no code to test yet."""
-    for outcome, branch in branches:
-        if not branch.test:
-            outcome.tests = "off"
     testable = [
         (outcome, branch)
         for outcome, branch in branches

@@ -24,7 +24,8 @@ LINKED_AND_PLAIN = [
     "plain",
 ]
 BEHIND = ["settings", "two-behind", "edited-policy", "conflict"]
-# Its tests would pass as the settings service's do; its own CI runs them.
+# Its tests are left to its own CI; what its clean merge took is read from its
+# branch (test_a_team_edit_to_an_owned_file_is_kept_beside_the_release).
 UNTESTED = frozenset({"edited-policy"})
 
 
@@ -71,7 +72,8 @@ def updated(fleet, tmp_path_factory):
         fleet_file, "--push", "--test", "--out", work / "first", cwd=work
     )
     after_first = remote_branches(fleet)
-    second = fleet_update(fleet_file, "--push", "--out", work / "second", cwd=work)
+    # Into the first run's --out again, as a second run with the default --out is.
+    second = fleet_update(fleet_file, "--push", "--out", work / "local", cwd=work)
     after_second = remote_branches(fleet)
     return {
         "work": work,
@@ -207,11 +209,25 @@ def test_the_clean_one_keeps_the_teams_settings_exception_and_override(fleet, up
     assert "passed" in (updated["work"] / "first/settings/PR.md").read_text()
 
 
+def test_a_team_edit_to_an_owned_file_is_kept_beside_the_release(fleet, updated):
+    """A clean merge into a policy.py the team edited: their note, and both releases' changes."""
+    policy = branch_file(fleet, "edited-policy", "src/edited_policy/security/policy.py")
+    assert "# Ours: a note in the template's file.\n" in policy
+    assert '("Origin-Agent-Cluster", "?1")' in policy
+    assert '("Referrer-Policy", "same-origin")' in policy
+    pinned = branch_file(fleet, "edited-policy", "tests/test_security_headers.py")
+    assert '"Origin-Agent-Cluster": "?1"' in pinned
+    assert '"Referrer-Policy": "same-origin"' in pinned
+
+
 def test_a_service_with_test_false_is_not_tested_and_its_pr_says_why(updated):
-    place = updated["work"] / "first/edited-policy"
-    assert not (place / "tests.log").exists()
-    pr = (place / "PR.md").read_text()
-    assert "Not run here: the fleet file sets `test = false` for this service" in pr
+    """With --test (the first run) and without (the local run, run again)."""
+    for run_out in ("first", "local"):
+        place = updated["work"] / run_out / "edited-policy"
+        assert not (place / "tests.log").exists()
+        pr = (place / "PR.md").read_text()
+        assert "Not run here: the fleet file sets `test = false` for this service" in pr
+    assert table_rows(updated["second"].stdout)["edited-policy"][4] == "off"
 
 
 def test_a_release_that_breaks_a_services_own_test_is_recorded_failed(updated):
