@@ -28,7 +28,7 @@ test: $(READY) chromium nginx
 	rm -rf $(PYCACHE)/tmp
 	$(WITH_PYCACHE) $(BIN)/python -m pytest -v
 
-# The loop while editing, in about 15 s: lint, the hook's rules, the default
+# The loop while editing, in about 10 s: lint, the hook's rules, the default
 # bake with its own suite, and every copy of the policy against what is sent
 # (the tests marked `check`). `make test` runs everything before a commit.
 check: $(READY)
