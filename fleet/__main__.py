@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         "update",
         help="a branch baseline/vX.Y.Z on every service behind the newest release",
         description="Exit status: 0 every branch made cleanly (and its tests passed, "
-        "with --test), 1 any has conflicts or failed tests, 2 any service could not be read.",
+        "with --test, or are off: test = false in the fleet file), 1 any has conflicts "
+        "or failed tests, 2 any service could not be read.",
     )
     update.add_argument("fleet", type=Path, help="the fleet file (TOML)")
     update.add_argument(
