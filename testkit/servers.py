@@ -36,6 +36,32 @@ def get(
         connection.close()
 
 
+def post(
+    port: int,
+    path: str,
+    body: bytes,
+    content_type: str,
+    tls: ssl.SSLContext | None = None,
+    source: str = "127.0.0.1",
+) -> int:
+    """One POST on a fresh connection from the address ``source`` (over TLS with ``tls``): the status."""
+    kwargs = {"timeout": 10, "source_address": (source, 0)}
+    connection = (
+        http.client.HTTPSConnection("127.0.0.1", port, context=tls, **kwargs)
+        if tls
+        else http.client.HTTPConnection("127.0.0.1", port, **kwargs)
+    )
+    try:
+        connection.request(
+            "POST", path, body=body, headers={"Content-Type": content_type}
+        )
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
 def wait_until_serving(
     port: int,
     process: subprocess.Popen,

@@ -4,6 +4,7 @@ service's own weekly check. On the fleet of tests/test_fleet_report.py."""
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -279,14 +280,14 @@ def test_exit_status(fleet, tmp_path, names, status):
     assert result.returncode == status, result.stdout + result.stderr
 
 
+def weekly_check(service) -> subprocess.CompletedProcess:
+    """The baked weekly check, as the service's workflow runs it."""
+    return run(sys.executable, ".github/baseline_check.py", cwd=service, check=False)
+
+
 def test_the_weekly_check_names_the_newest_release_when_behind(fleet, updated):
     newest = fleet.releases.tags[2]
-    behind = run(
-        sys.executable,
-        ".github/baseline_check.py",
-        cwd=fleet.services["settings"].work,
-        check=False,
-    )
+    behind = weekly_check(fleet.services["settings"].work)
     assert behind.returncode == 1
     assert behind.stdout.splitlines() == [
         f"error: behind the template's newest release {newest} (this service has {fleet.releases.tags[1]}): "
@@ -296,20 +297,13 @@ def test_the_weekly_check_names_the_newest_release_when_behind(fleet, updated):
         fleet.services["current"].work,
         updated["work"] / "first/settings/repo",
     ):
-        result = run(
-            sys.executable, ".github/baseline_check.py", cwd=current, check=False
-        )
+        result = weekly_check(current)
         assert result.returncode == 0, result.stdout + result.stderr
         assert result.stdout == f"on the template's newest release, {newest}\n"
 
 
 def test_the_weekly_check_says_in_one_line_how_to_link_a_plain_bake(fleet):
-    result = run(
-        sys.executable,
-        ".github/baseline_check.py",
-        cwd=fleet.services["plain"].work,
-        check=False,
-    )
+    result = weekly_check(fleet.services["plain"].work)
     assert result.returncode == 2
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
@@ -327,7 +321,7 @@ def test_the_weekly_check_gives_gits_complaint_when_the_template_cannot_be_read(
     gone = tmp_path / "moved-away.git"
     state["template"] = str(gone)
     (work / ".cruft.json").write_text(json.dumps(state))
-    result = run(sys.executable, ".github/baseline_check.py", cwd=work, check=False)
+    result = weekly_check(work)
     assert result.returncode == 2
     assert result.stderr == ""
     (line,) = result.stdout.splitlines()

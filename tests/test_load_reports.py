@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from testkit import servers
 from testkit.bake import bake, bake_pythonpath
 from testkit.servers import gunicorn
 
@@ -60,19 +61,7 @@ def batch(client: int, post: int) -> list[dict]:
 
 
 def send(port: int, body: bytes) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request(
-            "POST",
-            RECEIVER,
-            body=body,
-            headers={"Content-Type": "application/reports+json"},
-        )
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
+    return servers.post(port, RECEIVER, body, "application/reports+json")
 
 
 class Flood:

@@ -6,13 +6,13 @@ replica on 127.0.0.1. A second client address is 127.0.0.2 (all of 127/8 is
 loopback on Linux).
 """
 
-import http.client
 import json
 import ssl
 import time
 
 import pytest
 
+from testkit.servers import post
 from tests import test_proxy
 from tests.test_proxy import https_get, nginx, replica
 
@@ -40,21 +40,7 @@ FLOOD = 60
 
 def post_report(port: int, context: ssl.SSLContext, client: str = "127.0.0.1") -> int:
     """One report POSTed from the address ``client``: the status."""
-    connection = http.client.HTTPSConnection(
-        "127.0.0.1", port, context=context, timeout=10, source_address=(client, 0)
-    )
-    try:
-        connection.request(
-            "POST",
-            RECEIVER,
-            body=REPORT,
-            headers={"Content-Type": "application/csp-report"},
-        )
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
+    return post(port, RECEIVER, REPORT, "application/csp-report", context, client)
 
 
 def test_one_client_flooding_the_receiver_gets_429_others_and_pages_do_not(

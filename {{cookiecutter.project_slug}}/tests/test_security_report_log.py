@@ -5,7 +5,6 @@ page; the receiver's tally runs on a fake clock, moved by hand.
 """
 
 import json
-import logging
 import runpy
 import threading
 from pathlib import Path
@@ -15,11 +14,10 @@ import pytest
 from flask import Flask
 
 from {{ cookiecutter.package_name }} import security
-from {{ cookiecutter.package_name }}.security import aggregate, policy, reports
+from {{ cookiecutter.package_name }}.security import aggregate, reports
 from {{ cookiecutter.package_name }}.security.aggregate import Tally
+from tests.test_security_reports import logged, make_app, post
 
-SECRET = {"TESTING": True, "SECRET_KEY": "test-only-secret"}
-RECEIVER = "/_security/csp-report"
 GUNICORN_CONF = Path(__file__).parents[1] / "gunicorn.conf.py"
 
 
@@ -28,35 +26,6 @@ def earlier_apps_closed():
     """close_all() writes what every app of the process holds: let the apps of
     earlier tests (not yet collected) write theirs before this test's log."""
     reports.close_all()
-
-
-def make_app(**settings) -> Flask:
-    """The baked answers and ``settings``, with one plain page."""
-    app = Flask(__name__)
-    app.config.from_mapping(SECRET, **policy.BAKED_ANSWERS, TRUSTED_PROXY_HOPS=0)
-    app.config.update(settings)
-    app.add_url_rule("/", "plain", lambda: "<p>no inline code</p>")
-    security.init_app(app)
-    return app
-
-
-def post(client, body, content_type):
-    return client.post(
-        RECEIVER,
-        data=body if isinstance(body, (str, bytes)) else json.dumps(body),
-        content_type=content_type,
-        headers={"User-Agent": "TestBrowser/1.0"},
-    )
-
-
-def logged(caplog) -> list[dict[str, Any]]:
-    """The receiver's log lines, each parsed as the one JSON object it must be."""
-    lines = []
-    for record in caplog.records:
-        if record.name.endswith(".csp"):
-            assert record.levelno == logging.WARNING
-            lines.append(json.loads(record.getMessage()))
-    return lines
 
 
 class Clock:

@@ -7,6 +7,7 @@ page. How the receiver's log counts them is in test_security_report_log.py.
 import io
 import json
 import logging
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -14,6 +15,7 @@ from werkzeug.test import EnvironBuilder
 
 from {{ cookiecutter.package_name }} import security
 from {{ cookiecutter.package_name }}.security import policy, reports
+from tests.test_security_csp import csp_of
 
 SECRET = {"TESTING": True, "SECRET_KEY": "test-only-secret"}
 HTTPS = "https://localhost"
@@ -29,15 +31,6 @@ def make_app(**settings) -> Flask:
     app.add_url_rule("/", "plain", lambda: "<p>no inline code</p>")
     security.init_app(app)
     return app
-
-
-def csp_of(headers, name: str = "Content-Security-Policy") -> dict[str, list[str]]:
-    [value] = headers.getlist(name)
-    directives: dict[str, list[str]] = {}
-    for part in value.split(";"):
-        directive, *sources = part.split()
-        directives[directive] = sources
-    return directives
 
 
 # Where reports go: report-uri always; report-to and Reporting-Endpoints over HTTPS.
@@ -187,7 +180,7 @@ def post(client, body, content_type, **kwargs):
     )
 
 
-def logged(caplog) -> list[dict[str, object]]:
+def logged(caplog) -> list[dict[str, Any]]:
     """The receiver's log lines, each parsed as the one JSON object it must be."""
     lines = []
     for record in caplog.records:
