@@ -17,9 +17,7 @@ and backslash), never pasted into this source as Python literals.
 import json
 import keyword
 import re
-import shlex
 import sys
-from pathlib import Path
 
 SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")
 PACKAGE = re.compile(r"[a-z_][a-z0-9_]*\Z")
@@ -229,8 +227,11 @@ def replay_file(answers):
 
     cookiecutter is imported here, not at the top: a bake whose answers are
     fine never needs it, and importing it (Jinja, requests, rich) would
-    double the time every bake spends in this hook.
+    double the time every bake spends in this hook. pathlib and shlex too
+    are only needed after a refusal.
     """
+    from pathlib import Path
+
     from cookiecutter.config import get_user_config
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.replay import get_file_name
@@ -258,6 +259,9 @@ def bake_again_command(answers, replay):
     that already has files in it was there before (this hook runs before any
     file is written), which only --overwrite-if-exists allows.
     """
+    import shlex
+    from pathlib import Path
+
     command = ["cookiecutter", "--replay-file", str(replay), str(answers["_template"])]
     if answers.get("_checkout"):
         command += ["--checkout", str(answers["_checkout"])]

@@ -62,19 +62,21 @@ def test_defaults_bake_the_service_layout(baked_defaults):
     assert files == BAKED_FILES
 
 
-def test_command_line_bakes_hsts_off_and_deny(tmp_path):
-    python(
+def test_command_line_bakes_hsts_off_and_deny_and_says_what_next(tmp_path):
+    result = python(
         "-m",
         "cookiecutter",
         "--no-input",
         TEMPLATE,
         "-o",
         tmp_path,
+        "project_name=Payments API",
         "hsts=no",
         "frame_policy=DENY",
         cwd=tmp_path,
     )
-    report = live_headers(tmp_path / "example-service", "example_service")
+    assert "\nBaked payments-api. Next:\n  cd payments-api\n" in result.stderr
+    report = live_headers(tmp_path / "payments-api", "payments_api")
     https = dict(report["https /"]["headers"])
     assert https["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none';" in https["Content-Security-Policy"]

@@ -5,10 +5,12 @@ What a refusal looks like from cookiecutter's command line is in test_answers.py
 
 import importlib.util
 import json
+import textwrap
 
 import pytest
 
 from testkit import TEMPLATE
+from testkit.commands import python
 
 HOOK = TEMPLATE / "hooks" / "pre_gen_project.py"
 PROMPT_ORDER = list(json.loads((TEMPLATE / "cookiecutter.json").read_text()))
@@ -145,3 +147,30 @@ def test_preload_names_only_what_is_valid_and_missing(hook):
     assert "but hsts_include_subdomains is off;" in refusals[-1]
     assert "hsts is off" not in refusals[-1]
     assert "hsts_max_age is below" not in refusals[-1]
+
+
+def modules_after_main(answers, cwd) -> set[str]:
+    """Every top-level module loaded once the hook has run on ``answers``, in a
+    fresh interpreter (with what it takes to load and run it)."""
+    code = textwrap.dedent(f"""
+        import contextlib, importlib.util, io, json, sys
+        spec = importlib.util.spec_from_file_location("hook", {str(HOOK)!r})
+        hook = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(hook)
+        with contextlib.suppress(SystemExit), contextlib.redirect_stderr(io.StringIO()):
+            hook.main(json.loads({json.dumps(answers)!r}))
+        print(json.dumps(sorted(sys.modules)))
+    """)
+    loaded = json.loads(python("-c", code, cwd=cwd).stdout)
+    return {name.partition(".")[0] for name in loaded}
+
+
+# What only the line after a refusal needs; cookiecutter brings Jinja,
+# requests and rich. Every bake starts the hook.
+AFTER_A_REFUSAL = {"cookiecutter", "jinja2", "pathlib", "shlex"}
+
+
+def test_fine_answers_load_nothing_that_only_a_refusal_needs(tmp_path):
+    assert modules_after_main(GOOD, tmp_path).isdisjoint(AFTER_A_REFUSAL)
+    refused = modules_after_main({**GOOD, "frame_policy": "ALLOW"}, tmp_path)
+    assert {"cookiecutter", "jinja2", "pathlib"} <= refused
