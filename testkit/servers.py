@@ -77,7 +77,7 @@ def wait_until_serving(
         with contextlib.suppress(OSError):
             if get(port, "/healthz", timeout=2, tls=tls)[0] == 200:
                 return
-        time.sleep(0.1)
+        time.sleep(0.02)
     raise TimeoutError(f"nothing served on 127.0.0.1:{port} within {seconds}s")
 
 
@@ -147,7 +147,7 @@ def wait_for_workers(
         workers = children(master)
         if len(workers) == count and gone not in workers:
             return workers
-        time.sleep(0.1)
+        time.sleep(0.02)
     raise TimeoutError(
         f"gunicorn {master} has workers {children(master)}, wanted {count}"
     )

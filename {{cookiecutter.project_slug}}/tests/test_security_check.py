@@ -69,7 +69,7 @@ def deployment(certificate, monkeypatch):
     server.socket = context.wrap_socket(server.socket, server_side=True)
     server.answers = {}
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
     )
     thread.start()
     try:
@@ -251,8 +251,8 @@ def test_a_server_that_never_answers_times_out():
         listening.bind(("127.0.0.1", 0))
         listening.listen()  # connections complete in the kernel; nothing answers
         silent = f"http://127.0.0.1:{listening.getsockname()[1]}/"
-        with pytest.raises(Unreachable, match=r"^no answer within 0\.3 s$"):
-            fetch(silent, timeout=0.3)
+        with pytest.raises(Unreachable, match=r"^no answer within 0\.1 s$"):
+            fetch(silent, timeout=0.1)
 
 
 def test_redirects_are_not_followed(deployment):
