@@ -11,7 +11,6 @@ READY := $(VENV)/.ready
 bake: $(READY)
 	rm -rf build/example-service  # build/ also holds fleet.json and fleet-update/
 	$(BIN)/cookiecutter --no-input --output-dir build .
-	@echo "Baked build/example-service"
 
 # Bytecode, pytest's rewritten modules included, is kept between runs in one
 # cache outside the clone. This machine sets PYTHONDONTWRITEBYTECODE, and pytest

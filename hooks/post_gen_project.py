@@ -1,16 +1,16 @@
-"""Say what to do next. Offline and idempotent: it only prints.
+"""Say where the project is and what to do next. Offline and idempotent: it only prints.
 
-It imports only sys (json would double its start-up, and every bake starts
-it): the slug reaches it through the same escaping filter as the project's
-own source.
+The hook runs inside the new project, so its full path is the one the person
+can use from wherever they typed the command (a `cd` line would be wrong
+after `--output-dir`, and need shell quoting). os and sys are loaded before
+any hook code runs; importing more would add to every bake.
 """
 
+import os
 import sys
 
-SLUG = "{{ cookiecutter.project_slug | escape_for_string }}"
 print(
-    f"\nBaked {SLUG}. Next:\n"
-    f"  cd {SLUG}\n"
+    f"\nBaked {os.getcwd()}. Next, in that directory:\n"
     "  python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'\n"
     "  .venv/bin/pytest\n",
     file=sys.stderr,

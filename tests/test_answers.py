@@ -201,7 +201,7 @@ def test_the_last_line_names_the_replay_file_and_its_command_bakes(tmp_path, giv
     result = run(program, *command[1:], cwd=cwd)
 
     project = out / "fixed-service"
-    assert "Baked fixed-service" in result.stderr
+    assert f"Baked {project.resolve()}." in result.stderr
     pyproject = (project / "pyproject.toml").read_text()
     assert 'email = "fixed@example.com"' in pyproject
     config = (project / "src" / "fixed_service" / "config.py").read_text()

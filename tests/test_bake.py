@@ -75,7 +75,8 @@ def test_command_line_bakes_hsts_off_and_deny_and_says_what_next(tmp_path):
         "frame_policy=DENY",
         cwd=tmp_path,
     )
-    assert "\nBaked payments-api. Next:\n  cd payments-api\n" in result.stderr
+    project = (tmp_path / "payments-api").resolve()
+    assert f"\nBaked {project}. Next, in that directory:\n" in result.stderr
     report = live_headers(tmp_path / "payments-api", "payments_api")
     https = dict(report["https /"]["headers"])
     assert https["X-Frame-Options"] == "DENY"

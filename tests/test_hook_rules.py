@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from testkit import TEMPLATE
-from testkit.commands import python
+from testkit.commands import clean_env, python
 
 HOOK = TEMPLATE / "hooks" / "pre_gen_project.py"
 PROMPT_ORDER = list(json.loads((TEMPLATE / "cookiecutter.json").read_text()))
@@ -149,28 +149,29 @@ def test_preload_names_only_what_is_valid_and_missing(hook):
     assert "hsts_max_age is below" not in refusals[-1]
 
 
-def modules_after_main(answers, cwd) -> set[str]:
-    """Every top-level module loaded once the hook has run on ``answers``, in a
-    fresh interpreter (with what it takes to load and run it)."""
+def modules_main_adds(answers, home) -> set[str]:
+    """The top-level modules that loading the hook and running its main() on
+    ``answers`` add to what its own imports load, in a fresh interpreter with
+    an empty home (no cookiecutter config or replay files of the machine's)."""
     code = textwrap.dedent(f"""
-        import contextlib, importlib.util, io, json, sys
+        import contextlib, importlib.util, io, json, keyword, re, sys
+        before = set(sys.modules)
         spec = importlib.util.spec_from_file_location("hook", {str(HOOK)!r})
         hook = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(hook)
         with contextlib.suppress(SystemExit), contextlib.redirect_stderr(io.StringIO()):
             hook.main(json.loads({json.dumps(answers)!r}))
-        print(json.dumps(sorted(sys.modules)))
+        print(json.dumps(sorted(set(sys.modules) - before)))
     """)
-    loaded = json.loads(python("-c", code, cwd=cwd).stdout)
-    return {name.partition(".")[0] for name in loaded}
+    env = clean_env(HOME=str(home))
+    env.pop("COOKIECUTTER_CONFIG", None)
+    added = json.loads(python("-c", code, cwd=home, env=env).stdout)
+    return {name.partition(".")[0] for name in added}
 
 
-# What only the line after a refusal needs; cookiecutter brings Jinja,
-# requests and rich. Every bake starts the hook.
-AFTER_A_REFUSAL = {"cookiecutter", "jinja2", "pathlib", "shlex"}
-
-
-def test_fine_answers_load_nothing_that_only_a_refusal_needs(tmp_path):
-    assert modules_after_main(GOOD, tmp_path).isdisjoint(AFTER_A_REFUSAL)
-    refused = modules_after_main({**GOOD, "frame_policy": "ALLOW"}, tmp_path)
-    assert {"cookiecutter", "jinja2", "pathlib"} <= refused
+def test_fine_answers_import_nothing_more_and_a_refusal_what_it_needs(tmp_path):
+    """Every bake starts this hook; cookiecutter (Jinja, requests, rich),
+    pathlib and shlex are for the line after a refusal only."""
+    assert modules_main_adds(GOOD, tmp_path) == set()
+    refused = modules_main_adds({**GOOD, "frame_policy": "ALLOW"}, tmp_path)
+    assert {"cookiecutter", "jinja2"} <= refused
