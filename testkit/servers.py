@@ -19,17 +19,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def connect(
+    port: int,
+    timeout: float = 10,
+    tls: ssl.SSLContext | None = None,
+    source: str = "127.0.0.1",
+) -> http.client.HTTPConnection:
+    """A fresh connection to 127.0.0.1 from the address ``source`` (over TLS with ``tls``)."""
+    kwargs = {"timeout": timeout, "source_address": (source, 0)}
+    if tls:
+        return http.client.HTTPSConnection("127.0.0.1", port, context=tls, **kwargs)
+    return http.client.HTTPConnection("127.0.0.1", port, **kwargs)
+
+
 def get(
-    port: int, path: str, timeout: float = 10, tls: ssl.SSLContext | None = None
+    port: int,
+    path: str,
+    timeout: float = 10,
+    tls: ssl.SSLContext | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    """One GET on a fresh connection (over TLS with ``tls``): (status, headers, body)."""
-    connection = (
-        http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=tls)
-        if tls
-        else http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    )
+    """One GET on a fresh connection: (status, headers as sent, body)."""
+    connection = connect(port, timeout, tls)
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
         return response.status, response.getheaders(), response.read()
     finally:
@@ -44,13 +57,8 @@ def post(
     tls: ssl.SSLContext | None = None,
     source: str = "127.0.0.1",
 ) -> int:
-    """One POST on a fresh connection from the address ``source`` (over TLS with ``tls``): the status."""
-    kwargs = {"timeout": 10, "source_address": (source, 0)}
-    connection = (
-        http.client.HTTPSConnection("127.0.0.1", port, context=tls, **kwargs)
-        if tls
-        else http.client.HTTPConnection("127.0.0.1", port, **kwargs)
-    )
+    """One POST on a fresh connection: the status."""
+    connection = connect(port, tls=tls, source=source)
     try:
         connection.request(
             "POST", path, body=body, headers={"Content-Type": content_type}

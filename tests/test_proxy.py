@@ -29,7 +29,7 @@ import trustme
 from testkit.bake import bake, bake_pythonpath, live_headers
 from testkit.commands import clean_env, run
 from testkit.policy_copies import PER_RESPONSE
-from testkit.servers import free_port, wait_until_serving
+from testkit.servers import free_port, get, wait_until_serving
 from tests.expected import SAME_FOR_EVERY_ANSWER
 
 pytestmark = pytest.mark.xdist_group("proxy")
@@ -207,21 +207,6 @@ class Proxy:
         return f"https://127.0.0.1:{self.https_port}{path}"
 
 
-def https_get(
-    port: int, path: str, context: ssl.SSLContext, headers: dict | None = None
-) -> tuple[int, list[tuple[str, str]], bytes]:
-    """One GET on a fresh TLS connection: (status, headers as sent, body)."""
-    connection = http.client.HTTPSConnection(
-        "127.0.0.1", port, context=context, timeout=10
-    )
-    try:
-        connection.request("GET", path, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.getheaders(), response.read()
-    finally:
-        connection.close()
-
-
 @contextlib.contextmanager
 def nginx(
     directory: Path,
@@ -269,7 +254,7 @@ def nginx(
                     + (directory / "startup-error.log").read_text()
                 )
             with contextlib.suppress(OSError):
-                if https_get(proxy.https_port, "/healthz", tls.context())[0] == 200:
+                if get(proxy.https_port, "/healthz", tls=tls.context())[0] == 200:
                     break
             if time.monotonic() > deadline:
                 raise TimeoutError("nginx did not serve /healthz within 30 s")
@@ -325,7 +310,7 @@ def any_nonce(value: str) -> str:
 def test_every_response_through_the_proxy_carries_each_header_once(project, proxy, tls):
     own = live_headers(project, PACKAGE)  # the app's answers over https, in-process
     for path in PATHS:
-        status, headers, _ = https_get(proxy.https_port, path, tls.context())
+        status, headers, _ = get(proxy.https_port, path, tls=tls.context())
         assert status == STATUS.get(path, 200), path
         names = [name.lower() for name, _ in headers]
         repeated = {name for name in names if names.count(name) > 1}
@@ -344,8 +329,8 @@ def test_a_clients_forwarded_headers_do_not_change_what_the_app_believes(
     proxy, replicas, tls
 ):
     spoofed = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "http"}
-    status, headers, body = https_get(
-        proxy.https_port, "/_whoami", tls.context(), spoofed
+    status, headers, body = get(
+        proxy.https_port, "/_whoami", tls=tls.context(), headers=spoofed
     )
     assert status == 200
     assert json.loads(body) == {"remote_addr": "127.0.0.1", "scheme": "https"}

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from testkit.servers import post
+from testkit.servers import get, post
 from tests import test_proxy
-from tests.test_proxy import https_get, nginx, replica
+from tests.test_proxy import nginx, replica
 
 # test_proxy.py's fixtures, here by name: nginx (or a skip), a bake, trustme's TLS.
 nginx_binary = test_proxy.nginx_binary
@@ -56,7 +56,7 @@ def test_one_client_flooding_the_receiver_gets_429_others_and_pages_do_not(
         seconds = time.monotonic() - started
         other_client = post_report(proxy.https_port, context, client="127.0.0.2")
         pages = [
-            https_get(proxy.https_port, path, context)[0]
+            get(proxy.https_port, path, tls=context)[0]
             for path in ["/", "/healthz"] * FLOOD
         ]
         time.sleep(0.5)  # gunicorn's access log, written as each request ends
