@@ -49,12 +49,24 @@ CSP_REPORT_ONLY: dict[str, list[str]] = {}
 # nonce'd script loads may run too, and 'self' no longer lets a script run,
 # so every <script> of such a page, /static ones included, needs the nonce.
 CSP_STRICT_DYNAMIC = False
+# Cross-site request forgery: a POST, PUT, PATCH or DELETE that another site's
+# page makes a visitor's browser send (Sec-Fetch-Site, else Origin, says so)
+# is refused with a 403 before the view runs. GET, HEAD and OPTIONS always
+# pass, so views must not change anything on them. Origins whose pages may
+# send such requests too, as https://host[:port], no path, no wildcard, e.g.
+# ["https://admin.example.com"]:
+CSRF_TRUSTED_ORIGINS: list[str] = []
+# One view that must take cross-site posts (an identity or payment provider's
+# POST back): @override(cross_origin_protection=False) on it. False here turns
+# the protection off for every view, and needs
+# SECURITY_EXCEPTIONS["CROSS_ORIGIN_PROTECTION=false"].
+CROSS_ORIGIN_PROTECTION = True
 # The only way past the floor: what is allowed -> why. Each one in use is
 # logged at start-up; one that nothing uses is refused. e.g.
 # {"script-src 'unsafe-eval'": "legacy chart library, SEC-4242"}
 SECURITY_EXCEPTIONS: dict[str, str] = {}
 
-# How many proxies in front of the service set X-Forwarded-For/-Proto.
+# How many proxies in front of the service set X-Forwarded-For/-Proto/-Host.
 # 0 means no proxy: a client's own X-Forwarded-Proto is never believed.
 TRUSTED_PROXY_HOPS = 0
 
