@@ -49,6 +49,21 @@ CSP_REPORT_ONLY: dict[str, list[str]] = {}
 # nonce'd script loads may run too, and 'self' no longer lets a script run,
 # so every <script> of such a page, /static ones included, needs the nonce.
 CSP_STRICT_DYNAMIC = False
+# The only way past the floor: what is allowed -> why. Each one in use is
+# logged at start-up; one that nothing uses is refused. e.g.
+# {"script-src 'unsafe-eval'": "legacy chart library, SEC-4242"}
+SECURITY_EXCEPTIONS: dict[str, str] = {}
+
+# How many proxies in front of the service set X-Forwarded-For/-Proto.
+# 0 means no proxy: a client's own X-Forwarded-Proto is never believed.
+TRUSTED_PROXY_HOPS = 0
+
+# Set FLASK_SECRET_KEY in the environment; there is no default on purpose.
+SECRET_KEY = None
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
 # Cross-site request forgery: a POST, PUT, PATCH or DELETE that another site's
 # page makes a visitor's browser send (Sec-Fetch-Site, else Origin, says so)
 # is refused with a 403 before the view runs. GET, HEAD and OPTIONS always
@@ -61,17 +76,3 @@ CSRF_TRUSTED_ORIGINS: list[str] = []
 # the protection off for every view, and needs
 # SECURITY_EXCEPTIONS["CROSS_ORIGIN_PROTECTION=false"].
 CROSS_ORIGIN_PROTECTION = True
-# The only way past the floor: what is allowed -> why. Each one in use is
-# logged at start-up; one that nothing uses is refused. e.g.
-# {"script-src 'unsafe-eval'": "legacy chart library, SEC-4242"}
-SECURITY_EXCEPTIONS: dict[str, str] = {}
-
-# How many proxies in front of the service set X-Forwarded-For/-Proto/-Host.
-# 0 means no proxy: a client's own X-Forwarded-Proto is never believed.
-TRUSTED_PROXY_HOPS = 0
-
-# Set FLASK_SECRET_KEY in the environment; there is no default on purpose.
-SECRET_KEY = None
-SESSION_COOKIE_SECURE = True
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"

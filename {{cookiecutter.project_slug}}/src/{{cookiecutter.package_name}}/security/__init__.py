@@ -144,7 +144,8 @@ def past_cross_origin(app: Flask, endpoint: str | None) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Check the policy against the floor, then register the one header hook.
+    """Check the policy against the floor, then register the one header hook
+    (and, before the views, the cross-origin check).
 
     Call it after the views are registered: their overrides are checked here,
     and an exception nothing uses is refused as stale. Registers the report
@@ -172,8 +173,9 @@ def init_app(app: Flask) -> None:
         if prepared is not default:
             state.views[endpoint] = prepared
             state.exceptions_used.update(prepared.policy.exceptions_used)
-    _, used = cross_origin.register(app, partial(past_cross_origin, app))
-    state.exceptions_used.update(used)
+    state.exceptions_used.update(
+        cross_origin.register(app, partial(past_cross_origin, app))
+    )
     configured = app.config.get("SECURITY_EXCEPTIONS") or {}
     stale = sorted(set(configured) - set(state.exceptions_used))
     if stale:

@@ -136,13 +136,12 @@ class CrossOrigin:
     tally: Tally | None = None
 
 
-def register(
-    app: Flask, overridden: Callable[[str | None], bool]
-) -> tuple[CrossOrigin, dict[str, str]]:
+def register(app: Flask, overridden: Callable[[str | None], bool]) -> dict[str, str]:
     """Check the settings; when on, refuse cross-origin requests before every view.
 
     ``overridden(endpoint)`` says whether a view's override takes it past the
-    rule. Returns the rule, and the exceptions its settings use.
+    rule. The rule goes in ``app.extensions``; returns the exceptions its
+    settings use.
     """
     floor = Floor(read_exceptions(app.config))
     rule = CrossOrigin(
@@ -150,7 +149,7 @@ def register(
     )
     app.extensions[KEY] = rule
     if not rule.on:
-        return rule, floor.used
+        return floor.used
     for endpoint in app.view_functions:
         rule.past[endpoint] = endpoint == RECEIVER_ENDPOINT or overridden(endpoint)
     rule.tally = tally = Tally(
@@ -198,4 +197,4 @@ def register(
         tally.add_one(tuple(line.values()), line)
         return app.response_class(REFUSAL, 403, mimetype="text/plain")
 
-    return rule, floor.used
+    return floor.used
