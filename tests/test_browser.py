@@ -177,7 +177,8 @@ def partner():
 
 @pytest.fixture(scope="module")
 def with_partner_view(tmp_path_factory, partner):
-    """A bake whose /partner view names the partner's origin in an override.
+    """A bake whose /partner view names the partner's origin in an override,
+    and which trusts the partner's pages to post to it.
 
     The partner is served over plain HTTP here, below the floor (https origins
     only), so the service takes it as a named exception, as a team would."""
@@ -188,11 +189,17 @@ def with_partner_view(tmp_path_factory, partner):
         "def partner() -> str:\n"
         '    return render_template("index.html")\n'
     )
-    exceptions = {f"frame-ancestors {partner.url}": "browser test partner over HTTP"}
+    exceptions = {
+        f"frame-ancestors {partner.url}": "browser test partner over HTTP",
+        f"CSRF_TRUSTED_ORIGINS {partner.url}": "browser test partner over HTTP",
+    }
     yield from serve_baked(
         tmp_path_factory,
         routes=routes,
-        env={"FLASK_SECURITY_EXCEPTIONS": json.dumps(exceptions)},
+        env={
+            "FLASK_SECURITY_EXCEPTIONS": json.dumps(exceptions),
+            "FLASK_CSRF_TRUSTED_ORIGINS": json.dumps([partner.url]),
+        },
     )
 
 
@@ -526,6 +533,18 @@ def test_another_origins_form_is_refused_before_the_view_runs(
     )
     assert (posted.status, posted.text) == (200, "changed")
     assert views_run(headers_off) == before + 1
+
+
+def test_a_trusted_origins_form_is_taken_and_no_other(
+    browser, partner, attacker, with_partner_view
+):
+    before = views_run(with_partner_view)
+    target = f"?target={with_partner_view.url}/change"
+    posted = post_form(browser, f"{partner.url}/form{target}")
+    assert (posted.status, posted.text) == (200, "changed")
+    posted = post_form(browser, f"{attacker.url}/form{target}")
+    assert (posted.status, posted.text) == (403, REFUSAL)
+    assert views_run(with_partner_view) == before + 1
 
 
 def test_the_services_own_form_and_fetch_post_succeed(browser, sameorigin):
