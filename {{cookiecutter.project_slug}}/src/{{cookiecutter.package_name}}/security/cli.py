@@ -123,7 +123,7 @@ def effective_policy() -> dict[str, Any]:
 
 
 def cross_origin_rule() -> dict[str, Any]:
-    """Who may send POST, PUT, PATCH and DELETE from another origin's page."""
+    """Who may send requests but GET, HEAD and OPTIONS from another origin's page."""
     rule = current_app.extensions[CROSS_ORIGIN]
     past = sorted(endpoint for endpoint, yes in rule.past.items() if yes and endpoint)
     return {
@@ -144,8 +144,8 @@ def cross_origin_text(rule: dict[str, Any]) -> list[str]:
     if not rule["protection"]:
         return ["Cross-origin requests: not refused (CROSS_ORIGIN_PROTECTION = False)"]
     lines = [
-        "Cross-origin requests: POST, PUT, PATCH, DELETE from another origin's "
-        "page are refused (403)",
+        "Cross-origin requests: any but GET, HEAD and OPTIONS from another "
+        "origin's page is refused (403)",
         f"  trusted origins: {' '.join(rule['trusted_origins']) or 'none'}",
         "  views past the rule:",
     ]
