@@ -410,8 +410,9 @@ def test_security_show_names_trusted_origins_and_the_views_past_the_rule():
     runner = app.test_cli_runner()
     text = runner.invoke(args=["security", "show"]).output
     assert (
-        "Cross-origin requests: POST, PUT, PATCH, DELETE from another origin's" in text
-    )
+        "Cross-origin requests: any but GET, HEAD and OPTIONS from another "
+        "origin's page is refused (403)\n"
+    ) in text
     assert f"  trusted origins: {PARTNER}\n" in text
     assert "    callback /callback\n" in text
     assert "    security.csp_report /_security/csp-report\n" in text
