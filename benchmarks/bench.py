@@ -4,8 +4,10 @@ Run with ``make bench``. Bakes the default service, adds one page that asks
 for a CSP nonce (as a team would write it), checks that every contender
 really sends the headers it claims on every route, then measures in one
 process, interleaved in shuffled rounds, medians: µs per in-process WSGI
-request and the ratio to bare Flask; then the nonce page alone, the service
-against flask-talisman with the same policy and nonces. Then each contender
+request and the ratio to bare Flask, and what the cross-origin check adds
+beside the header hook (and alone, on the requests it lets through); then
+the nonce page alone, the service against flask-talisman with the same
+policy and nonces. Then each contender
 under gunicorn on 127.0.0.1, driven by wrk (from Debian), throughput as a
 ratio to bare, and the violation report receiver's throughput.
 Figures are printed, never asserted: this is a benchmark, not a test.
