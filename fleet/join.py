@@ -82,7 +82,7 @@ def row(part: Path, data: dict) -> Row:
             [f"unknown {key!r}" for key in unknown] + [f"no {key!r}" for key in absent]
         )
         raise FleetFileError(
-            f"{part}: service {data['name']!r}'s row does not match this fleet tool's "
-            f"rows ({what}): merge with the version that wrote the parts"
+            f"{part}: the row of service {data['name']!r} does not match this fleet "
+            f"tool's rows ({what}): merge with the version that wrote the parts"
         )
     return Row(**data)
