@@ -132,6 +132,29 @@ def test_a_bad_shard_gets_one_line_and_status_2(tmp_path, command, given):
     )
 
 
+def test_update_takes_its_shard_only(fleet, tmp_path):
+    """Split 2 ways, no-service is alone in shard 1 (current and plain are in 2)."""
+    fleet_file = fleet.fleet_file(
+        ["current", "plain", "no-service"], tmp_path / "F.toml"
+    )
+    assert [shard.shard_of(name, 2) for name in ("current", "plain", "no-service")] == [
+        2,
+        2,
+        1,
+    ]
+    result = fleet_command(
+        "update", fleet_file, "--shard", "1/2", "--out", tmp_path / "out",
+        "--json", tmp_path / "update.json", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2  # its one service is not a baked service
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:2]] == [
+        "no-service"
+    ]
+    rows = json.loads((tmp_path / "update.json").read_text())
+    assert [(row["name"], row["branch"]) for row in rows] == [("no-service", None)]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["no-service"]
+
+
 def edited_parts(tmp_path, parts, edit) -> list:
     """The parts, rewritten by ``edit(list of row lists)``, in ``tmp_path``."""
     rows = edit([json.loads(part.read_text()) for part in parts])
