@@ -1,6 +1,8 @@
 """The scripts the template's workflows run (.github/scripts): the release's gate and
 its GitHub release, one pull request per update branch, a shard's repositories.
 
+The release and pull request scripts run with the standard library alone
+(``python -I -S``: no venv, no site-packages), as the workflows run them.
 GitHub is out of reach here, so `gh` is a fake on PATH that keeps what it was
 asked, and a little of GitHub's state (releases, pull requests), in files.
 """
@@ -20,7 +22,7 @@ from testkit.commands import clean_env, git, run
 
 SCRIPTS = TEMPLATE / ".github/scripts"
 
-FAKE_GH = """#!{python}
+FAKE_GH = """#!{python} -IS
 import json, os, sys
 from pathlib import Path
 
@@ -128,7 +130,7 @@ def template(tmp_path_factory):
 
 def release(template, *args, env=None):
     return run(
-        sys.executable, SCRIPTS / "release.py", *args, cwd=template, check=False,
+        sys.executable, "-IS", SCRIPTS / "release.py", *args, cwd=template, check=False,
         env=env,
     )  # fmt: skip
 
@@ -285,7 +287,7 @@ def updated(tmp_path):
 
 def pull_requests(where, env):
     return run(
-        sys.executable, SCRIPTS / "pull_requests.py", where / "FLEET.toml",
+        sys.executable, "-IS", SCRIPTS / "pull_requests.py", where / "FLEET.toml",
         where / "update.json", "--out", where / "out", cwd=where, check=False, env=env,
     )  # fmt: skip
 
