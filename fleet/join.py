@@ -53,7 +53,15 @@ def join(fleet: Fleet, parts: list[Path]) -> Report:
             f"({', '.join(sorted(map(str, newest)))}): a release came between the "
             "shards' runs; run them again"
         )
-    return Report(fleet, worst_first(rows, fleet.minimum))
+    try:  # a value of the wrong kind (edited by hand?) is the parts' fault: say so
+        report = Report(fleet, worst_first(rows, fleet.minimum))
+        report.summary()
+    except (TypeError, ValueError, AttributeError):
+        raise FleetFileError(
+            "the parts are not a fleet report's JSON: a row has a value of the wrong "
+            "kind (a text where --json writes a number, say)"
+        ) from None
+    return report
 
 
 def read_part(part: Path) -> list:

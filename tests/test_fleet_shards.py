@@ -198,6 +198,11 @@ def edited_parts(tmp_path, parts, edit) -> list:
             "came between the shards' runs; run them again",
         ),
         (
+            lambda rows: [rows[0], rows[1], [rows[2][0] | {"behind": "one"}]],
+            "the parts are not a fleet report's JSON: a row has a value of the wrong "
+            "kind (a text where --json writes a number, say)",
+        ),
+        (
             lambda rows: [rows[0], rows[1], {"rows": rows[2]}],
             "{tmp}/part3.json: not a fleet report's JSON (a list of rows, as --json writes)",
         ),
@@ -208,6 +213,7 @@ def edited_parts(tmp_path, parts, edit) -> list:
         "not-in-the-fleet",
         "unknown-field",
         "two-releases",
+        "wrong-kind",
         "not-rows",
     ],
 )
