@@ -188,9 +188,9 @@ def edited_parts(tmp_path, parts, edit) -> list:
             "with the fleet file the shards were run with",
         ),
         (
-            lambda rows: [rows[0], rows[1], [rows[2][0] | {"live": "ok"}]],
+            lambda rows: [rows[0], rows[1], [rows[2][0] | {"colour": "red"}]],
             "{tmp}/part3.json: the row of service '{edited}' does not match this fleet "
-            "tool's rows (unknown 'live'): merge with the version that wrote the parts",
+            "tool's rows (unknown 'colour'): merge with the version that wrote the parts",
         ),
         (
             lambda rows: [rows[0], rows[1], [rows[2][0] | {"latest": "v9.9.9"}]],
@@ -254,13 +254,13 @@ def test_a_field_the_rows_gain_passes_through_the_merge(
 ):
     """Rows are rebuilt from whatever fields Row has: a report that gains a field
     (a live view's, say) merges with it unchanged, with no change to the merge."""
-    LiveRow = make_dataclass("LiveRow", [("live", dict | None, None)], bases=(Row,))
-    monkeypatch.setattr(join, "Row", LiveRow)
+    gained = make_dataclass("GainedRow", [("on_call", dict | None, None)], bases=(Row,))
+    monkeypatch.setattr(join, "Row", gained)
     _, rows, _ = full
-    live = [
-        row | {"live": {"checked": row["name"], "headers": ["a", "b"]}} for row in rows
+    with_it = [
+        row | {"on_call": {"team": row["name"], "hours": [9, 17]}} for row in rows
     ]
     part = tmp_path / "part.json"
-    part.write_text(json.dumps(live[::-1]))
+    part.write_text(json.dumps(with_it[::-1]))
     report = join.join(load(fleet.file), [part])
-    assert [row.as_json() for row in report.rows] == live
+    assert [row.as_json() for row in report.rows] == with_it
