@@ -1,11 +1,14 @@
 """Fixtures only: the helpers they use are in the testkit package."""
 
+import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from testkit.bake import bake
+from testkit.commands import run
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -31,3 +34,15 @@ def fleet(tmp_path_factory):
     from testkit.services import build_fleet
 
     return build_fleet(tmp_path_factory.mktemp("fleet"))
+
+
+@pytest.fixture(scope="session")
+def full(fleet, tmp_path_factory):
+    """``fleet report`` over that whole fleet: its result, its JSON rows and its page
+    (tests/test_fleet_report.py reads them; tests/test_fleet_shards.py compares)."""
+    out = tmp_path_factory.mktemp("report")
+    result = run(
+        sys.executable, "-m", "fleet", "report", fleet.file,
+        "--json", out / "fleet.json", "--html", out / "fleet.html", cwd=out, check=False,
+    )  # fmt: skip
+    return result, json.loads((out / "fleet.json").read_text()), out / "fleet.html"

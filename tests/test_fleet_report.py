@@ -29,15 +29,6 @@ def fleet_report(fleet_file, *args, cwd):
     )
 
 
-@pytest.fixture(scope="module")
-def full(fleet, tmp_path_factory):
-    out = tmp_path_factory.mktemp("report")
-    result = fleet_report(
-        fleet.file, "--json", out / "fleet.json", "--html", out / "fleet.html", cwd=out
-    )
-    return result, json.loads((out / "fleet.json").read_text()), out / "fleet.html"
-
-
 def expected_rows(fleet) -> list[dict]:
     old, middle, newest = fleet.releases.tags
     remote = fleet.services["missing"].remote

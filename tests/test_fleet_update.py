@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from fleet.changelog import sections, what_to_do
+from fleet.output import UPDATE_COLUMNS
 from fleet.releases import version
 from testkit import TEMPLATE
 from testkit.commands import clean_env, run
@@ -70,8 +71,9 @@ def updated(fleet, tmp_path_factory):
     local = fleet_update(fleet_file, "--out", work / "local", cwd=work)
     after_local = remote_branches(fleet)
     first = fleet_update(
-        fleet_file, "--push", "--test", "--out", work / "first", cwd=work
-    )
+        fleet_file, "--push", "--test", "--out", work / "first",
+        "--json", work / "first.json", cwd=work,
+    )  # fmt: skip
     after_first = remote_branches(fleet)
     # Into the local run's --out again, as a second run with the default --out is.
     second = fleet_update(fleet_file, "--push", "--out", work / "local", cwd=work)
@@ -168,6 +170,23 @@ def test_the_table_and_the_exit_status(fleet, updated):
         ],
         "plain": [newest, "not-linked"],
     }
+
+
+def test_the_json_has_the_tables_rows_and_which_branches_are_on_the_remote(
+    fleet, updated
+):
+    rows = json.loads((updated["work"] / "first.json").read_text())
+    assert [row["name"] for row in rows] == LINKED_AND_PLAIN
+    branch = f"baseline/{fleet.releases.tags[2]}"
+    assert {row["name"]: (row["branch"], row["pushed"]) for row in rows} == {
+        name: (branch, "pushed") if name in BEHIND else (None, None)
+        for name in LINKED_AND_PLAIN
+    }
+    shown = table_rows(updated["first"].stdout)
+    for row in rows:
+        values = [row[column] for column in UPDATE_COLUMNS[1:]]
+        cells = [", ".join(v) if isinstance(v, list) else v for v in values if v]
+        assert cells == shown[row["name"]]
 
 
 def test_each_commit_carries_every_changelog_section_in_between(fleet):
