@@ -28,6 +28,8 @@ def bare() -> Flask:
     app.config.update(SECRET)
     app.register_blueprint(service_module("routes").bp)
     app.add_template_global(lambda: BARE_NONCE, "csp_nonce")
+    # A hash, not a header: pages that give their scripts integrity render too.
+    app.add_template_global(service_module("security").sri, "sri")
     return app
 
 
