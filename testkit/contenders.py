@@ -157,7 +157,8 @@ def secure_py() -> Flask:
         xdfc=secure.XDnsPrefetchControl().set(values["X-DNS-Prefetch-Control"]),
         xfo=secure.XFrameOptions().set(values["X-Frame-Options"]),
         custom=[
-            secure.CustomHeader("Reporting-Endpoints", values["Reporting-Endpoints"])
+            secure.CustomHeader("Reporting-Endpoints", values["Reporting-Endpoints"]),
+            secure.CustomHeader("Integrity-Policy", values["Integrity-Policy"]),
         ],
     )
 

@@ -198,12 +198,14 @@ def test_a_trial_beside_the_policy_or_not_a_switch_is_refused(settings, message)
 
 # sri() for the pages' scripts.
 SCRIPT = b'document.body.dataset.ran = "yes";\n'
+SRI = "{% raw %}{{ sri('app.js') }}{% endraw %}"
+URL = "{% raw %}{{ url_for('static', filename='app.js') }}{% endraw %}"
 
 
 @pytest.fixture
 def static_app(tmp_path) -> Flask:
     (tmp_path / "js").mkdir()
-    (tmp_path / "js" / "app.js").write_bytes(SCRIPT)
+    (tmp_path / "app.js").write_bytes(SCRIPT)
     app = Flask(__name__, static_folder=tmp_path, static_url_path="/static")
     app.config.from_mapping(unchecked_app().config)
     security.init_app(app)
@@ -222,27 +224,26 @@ def render(app: Flask, source: str) -> str:
 def test_sri_gives_a_script_tag_its_integrity(static_app):
     tag = render(
         static_app,
-        "<script src=\"{% raw %}{{ url_for('static', filename='js/app.js') }}\" "
-        'integrity="{{ sri(\'js/app.js\') }}{% endraw %}" crossorigin="anonymous"></script>',
+        f'<script src="{URL}" integrity="{SRI}" crossorigin="anonymous"></script>',
     )
     assert tag == (
-        f'<script src="/static/js/app.js" integrity="{sha384(SCRIPT)}" '
+        f'<script src="/static/app.js" integrity="{sha384(SCRIPT)}" '
         'crossorigin="anonymous"></script>'
     )
 
 
 def test_sri_hashes_each_file_once(static_app):
-    first = render(static_app, "{% raw %}{{ sri('js/app.js') }}{% endraw %}")
-    (Path(static_app.static_folder) / "js" / "app.js").unlink()  # never read again
-    assert render(static_app, "{% raw %}{{ sri('js/app.js') }}{% endraw %}") == first
+    first = render(static_app, SRI)
+    (Path(static_app.static_folder) / "app.js").unlink()  # never read again
+    assert render(static_app, SRI) == first
 
 
 def test_in_debug_mode_sri_follows_the_file(static_app):
     static_app.debug = True
-    assert render(static_app, "{% raw %}{{ sri('js/app.js') }}{% endraw %}") == sha384(SCRIPT)
+    assert render(static_app, SRI) == sha384(SCRIPT)
     changed = b"/* edited */\n" + SCRIPT
-    (Path(static_app.static_folder) / "js" / "app.js").write_bytes(changed)
-    assert render(static_app, "{% raw %}{{ sri('js/app.js') }}{% endraw %}") == sha384(changed)
+    (Path(static_app.static_folder) / "app.js").write_bytes(changed)
+    assert render(static_app, SRI) == sha384(changed)
 
 
 @pytest.mark.parametrize(
@@ -259,7 +260,7 @@ def test_a_file_that_is_not_there_is_a_clear_error_at_render(
 ):
     (Path(static_app.static_folder).parent / "secret.txt").write_text("secret")
     with pytest.raises(FileNotFoundError) as missing:
-        render(static_app, f"{% raw %}{{{{ sri({filename!r}) }}}}{% endraw %}")
+        render(static_app, SRI.replace("'app.js'", repr(filename)))
     assert str(missing.value).startswith(f"sri({filename!r}): {message}")
     assert "\n" not in str(missing.value)
 
