@@ -295,6 +295,7 @@ def test_a_plain_string_at_a_dom_sink_is_refused_and_reported(browser, over_http
     assert any("requires 'TrustedHTML' assignment" in m for m in seen.console), seen
     [violation] = found
     assert violation["blocked"] == "trusted-types-sink"
+    assert violation["sample"].startswith("Element innerHTML|<b>a plain string")
     assert violation["disposition"] == "enforce"
 
 
