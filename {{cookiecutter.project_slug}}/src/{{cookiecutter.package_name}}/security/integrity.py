@@ -85,9 +85,8 @@ def sri(filename: str) -> str:
         raise FileNotFoundError(
             f"sri({filename!r}): give a file name under static/, e.g. sri('app.js')"
         )
-    cache: dict[str, tuple[tuple[int, int] | None, str]] = app.extensions.setdefault(
-        SRI_CACHE, {}
-    )
+    cache: dict[str, tuple[tuple[int, int], str]]
+    cache = app.extensions.setdefault(SRI_CACHE, {})
     known = cache.get(path)
     if known is not None and not app.debug:
         return known[1]

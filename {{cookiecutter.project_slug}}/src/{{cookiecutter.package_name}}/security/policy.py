@@ -5,9 +5,10 @@ The template owns this module. A team extends the policy in its settings
 (CSP_EXTEND, PERMISSIONS_ALLOW, COEP in config.py or FLASK_* variables) and
 per view (``security.override``); anything that would weaken the floor is
 refused, in one line naming the SECURITY_EXCEPTIONS key that would allow it.
-What a CSP source may be, and the CSP's report-only and nonce variants, are
-in ``csp``. Everything here runs once per app (or once per overridden view),
-never per request.
+What a CSP source may be, Trusted Types, and the CSP's report-only and nonce
+variants, are in ``csp``; the Integrity-Policy header in ``integrity``.
+Everything here runs once per app (or once per overridden view), never per
+request.
 """
 
 import re
