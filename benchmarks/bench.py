@@ -50,6 +50,7 @@ BASELINE = [
     "Cache-Control",
     "Strict-Transport-Security",
     "Reporting-Endpoints",
+    "Integrity-Policy",
 ]
 TALISMAN_SENDS = [*BASELINE[:5], "Strict-Transport-Security"]
 NONE: list[str] = []

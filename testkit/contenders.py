@@ -28,6 +28,8 @@ def bare() -> Flask:
     app.config.update(SECRET)
     app.register_blueprint(service_module("routes").bp)
     app.add_template_global(lambda: BARE_NONCE, "csp_nonce")
+    # A hash, not a header: pages that give their scripts integrity render too.
+    app.add_template_global(service_module("security").sri, "sri")
     return app
 
 
@@ -161,7 +163,8 @@ def secure_py() -> Flask:
         xdfc=secure.XDnsPrefetchControl().set(values["X-DNS-Prefetch-Control"]),
         xfo=secure.XFrameOptions().set(values["X-Frame-Options"]),
         custom=[
-            secure.CustomHeader("Reporting-Endpoints", values["Reporting-Endpoints"])
+            secure.CustomHeader("Reporting-Endpoints", values["Reporting-Endpoints"]),
+            secure.CustomHeader("Integrity-Policy", values["Integrity-Policy"]),
         ],
     )
 

@@ -57,11 +57,13 @@ def check_expected(template: Path, https: dict[str, str]) -> list[str]:
     expected = runpy.run_path(str(template / EXPECTED))
     same = {**expected["SAME_FOR_EVERY_ANSWER"], **expected["HTTPS_ONLY"]}
     listed = {*same, "X-Frame-Options", "Content-Security-Policy"}
-    listed |= {"Strict-Transport-Security", "Cache-Control"}
+    listed |= {"Strict-Transport-Security", "Cache-Control", "Integrity-Policy"}
     found = disagreement(EXPECTED, listed, set(https))
     wanted = {
         **same,
         "Content-Security-Policy": expected["CSP_SELF"] + expected["OVER_HTTPS"],
+        "Integrity-Policy": expected["INTEGRITY_POLICY"]
+        + expected["INTEGRITY_POLICY_OVER_HTTPS"],
     }
     for name, value in wanted.items():
         if name in https and https[name] != value:

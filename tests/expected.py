@@ -11,6 +11,7 @@ CSP_SELF = (
     "style-src 'self' 'report-sample'; img-src 'self'; font-src 'self'; "
     "connect-src 'self'; manifest-src 'self'; media-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'self'; "
+    "require-trusted-types-for 'script'; trusted-types 'none'; "
     "report-uri /_security/csp-report"
 )
 CSP_NONE = (
@@ -18,12 +19,17 @@ CSP_NONE = (
     "style-src 'self' 'report-sample'; img-src 'self'; font-src 'self'; "
     "connect-src 'self'; manifest-src 'self'; media-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "require-trusted-types-for 'script'; trusted-types 'none'; "
     "report-uri /_security/csp-report"
 )
 # Added to the CSP over HTTPS only: Chromium delivers report-to only from secure
 # pages (and ignores report-uri beside it), and over plain HTTP the upgrade
 # would break the page's loads.
 OVER_HTTPS = "; report-to csp; upgrade-insecure-requests"
+# Scripts without Subresource Integrity are refused, over HTTP and HTTPS; over
+# HTTPS the reports go to the csp group of Reporting-Endpoints.
+INTEGRITY_POLICY = "blocked-destinations=(script)"
+INTEGRITY_POLICY_OVER_HTTPS = ", endpoints=(csp)"
 # Headers sent over HTTPS only, the same for every answer (HSTS depends on them).
 HTTPS_ONLY = {"Reporting-Endpoints": 'csp="/_security/csp-report"'}
 SAME_FOR_EVERY_ANSWER = {

@@ -32,6 +32,7 @@ BAKED_FILES = {
     "src/example_service/security/cross_origin.py",
     "src/example_service/security/csp.py",
     "src/example_service/security/floor.py",
+    "src/example_service/security/integrity.py",
     "src/example_service/security/nonce.py",
     "src/example_service/security/policy.py",
     "src/example_service/security/aggregate.py",
@@ -48,6 +49,7 @@ BAKED_FILES = {
     "tests/test_security_cross_origin.py",
     "tests/test_security_csp.py",
     "tests/test_security_headers.py",
+    "tests/test_security_integrity.py",
     "tests/test_security_policy.py",
     "tests/test_security_report_log.py",
     "tests/test_security_reports.py",
@@ -115,6 +117,29 @@ def test_baked_tests_catch_a_weakened_policy(baked_defaults):
     )
     assert result.returncode == 1
     assert "X-Content-Type-Options" in result.stdout
+
+
+def test_baked_tests_catch_trusted_types_or_integrity_weakened(baked_defaults):
+    project = baked_defaults
+    pinned = ("tests/test_security_headers.py", "-k", "baseline_exactly")
+    result = baked_tests_after_editing(
+        project,
+        "integrity.py",
+        'BLOCKED = "blocked-destinations=(script)"',
+        'BLOCKED = "blocked-destinations=()"',
+        *pinned,
+    )
+    assert result.returncode == 1
+    assert "AssertionError: assert ['blocked-destinations=()" in result.stdout
+    result = baked_tests_after_editing(
+        project,
+        "csp.py",
+        '"trusted-types": ("\'none\'",),',
+        '"trusted-types": ("*",),',
+        *pinned,
+    )
+    assert result.returncode == 1
+    assert "trusted-types *" in result.stdout
 
 
 def test_baked_tests_catch_a_clobbering_hook(baked_defaults):

@@ -448,6 +448,19 @@ def test_the_home_page_renders_whole_and_logs_nothing_in_chromiums_console(
     } <= set(console.loaded)
 
 
+@pytest.mark.parametrize("path", ["/cache", "/healthz"])
+def test_every_other_baked_route_logs_nothing_in_chromiums_console(
+    browser, sameorigin, path
+):
+    """Under Trusted Types and Integrity-Policy too. /favicon.ico is asked for
+    by every page (a 404 would be a console error on the home page), and
+    /download is a file, saved in test_download_is_saved_as_data_csv."""
+    console = console_of(browser, f"{sameorigin.url}{path}")
+    assert console.messages == []
+    assert console.failed == []
+    assert f"{sameorigin.url}{path}" in console.loaded
+
+
 class UnknownFeaturePage(http.server.BaseHTTPRequestHandler):
     """The control: a page whose Permissions-Policy names a feature Chromium
     does not know (as the OWASP list's web-share), with no favicon."""

@@ -1,7 +1,9 @@
 """Proof in Chromium: nonce'd inline code runs, other inline code is blocked and
 reported, the report reaches the service's receiver and its log, over plain
 HTTP (report-uri) and over HTTPS (report-to), and a report-only trial reports
-without blocking.
+without blocking. Trusted Types refuse a plain string at a DOM sink and any
+policy the settings do not name; Integrity-Policy refuses a script without
+integrity or with the wrong bytes, and its report reaches the log.
 
 Every server is a bake under its own gunicorn.conf.py on 127.0.0.1, stopped by
 its fixture; the browsers too. Waits for reports are bounded.
@@ -20,31 +22,17 @@ import trustme
 from testkit.bake import bake, bake_pythonpath
 from testkit.browser import chromium
 from testkit.servers import gunicorn
+from tests.browser_pages import (
+    ROGUE_SCRIPT,
+    SCRIPTS_RAN,
+    TRUSTED_TYPES_OUTCOMES,
+    add_pages,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 PACKAGE = "example_service"
 RECEIVER = "/_security/csp-report"
-ROGUE_SCRIPT = 'document.getElementById("rogue").textContent = "ran";'
-# A team's page: one inline script by nonce, one without, and an image.
-INLINE_PAGE = f"""<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>inline code</title></head>
-<body>
-<p id="nonced">waiting</p>
-<p id="rogue">waiting</p>
-<img id="picture" src="/static/favicon.svg" alt="">
-<script nonce="{{{{ csp_nonce() }}}}">document.getElementById("nonced").textContent = "ran";</script>
-<script>{ROGUE_SCRIPT}</script>
-</body>
-</html>
-"""
-INLINE_ROUTE = """
-
-@bp.get("/inline")
-def inline() -> str:
-    return render_template("inline.html")
-"""
 # In front of the bake's app: one stderr line per report POST naming its
 # Content-Type, which tells report-uri (application/csp-report) from report-to
 # (application/reports+json).
@@ -62,6 +50,7 @@ def app(environ, start_response):
 '''
 # The trial: images from nowhere. The page's image is reported, still shown.
 TRIAL = {"img-src": ["'none'"]}
+NAMED_POLICY = json.dumps({"trusted-types": ["app-sanitizer"]})
 REPORT_WAIT_SECONDS = 20  # report-to with --short-reporting-delay: a few seconds
 
 
@@ -117,9 +106,7 @@ def serve(
 ) -> Iterator[Service]:
     project = bake(tmp_path_factory.mktemp("csp"))
     package = project / "src" / PACKAGE
-    (package / "templates" / "inline.html").write_text(INLINE_PAGE)
-    routes = package / "routes.py"
-    routes.write_text(routes.read_text() + INLINE_ROUTE)
+    add_pages(package)
     (project / "reports_seen.py").write_text(REPORTS_SEEN)
     with gunicorn(
         Path(sys.executable),
@@ -142,7 +129,8 @@ def over_http(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def over_https(tmp_path_factory, tls):
-    yield from serve(tmp_path_factory, tls=tls)
+    """The bake over HTTPS, naming one Trusted Types policy, as a team would."""
+    yield from serve(tmp_path_factory, tls=tls, FLASK_CSP_EXTEND=NAMED_POLICY)
 
 
 @pytest.fixture(scope="module")
@@ -256,3 +244,117 @@ def test_a_trial_policy_reports_without_blocking(browser, over_http):
     assert any("The policy is report-only" in m for m in seen.console), seen.console
     [violation] = found
     assert violation["blocked"] == f"{over_http.url}/static/favicon.svg"
+
+
+@dataclass
+class Looked:
+    found: object  # what the page's ``look`` returned
+    console: list[str]
+
+
+def look(browser, url: str, script: str, then=lambda: None) -> Looked:
+    """Open ``url``, evaluate ``script`` there; ``then`` runs before the context
+    closes (which would drop the reports Chromium has queued)."""
+    context = browser.new_context(ignore_https_errors=True)
+    console: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda message: console.append(message.text))
+        page.on("pageerror", lambda error: console.append(str(error)))
+        page.goto(url, wait_until="load", timeout=15000)
+        found = page.evaluate(script)
+        then()
+        return Looked(found, console)
+    finally:
+        context.close()
+
+
+def test_the_home_page_says_nothing_in_the_console_over_https(browser, over_https):
+    seen = look(browser, f"{over_https.url}/", "() => document.title")
+    assert seen.found == "Example Service"
+    assert seen.console == []
+
+
+def test_a_plain_string_at_a_dom_sink_is_refused_and_reported(browser, over_http):
+    """No policy named: the sink refuses the string, no policy may be made."""
+    page = f"{over_http.url}/trusted-types"
+    found = []
+    seen = look(
+        browser,
+        page,
+        TRUSTED_TYPES_OUTCOMES,
+        then=lambda: found.append(
+            over_http.wait_for(document=page, directive="require-trusted-types-for")
+        ),
+    )
+    assert seen.found == {
+        "sink": "TypeError",
+        "named": "TypeError",
+        "unnamed": "TypeError",
+    }
+    assert any("requires 'TrustedHTML' assignment" in m for m in seen.console), seen
+    [violation] = found
+    assert violation["blocked"] == "trusted-types-sink"
+    assert violation["sample"].startswith("Element innerHTML|<b>a plain string")
+    assert violation["disposition"] == "enforce"
+
+
+def test_only_the_policy_the_settings_name_can_be_created(browser, over_https):
+    page = f"{over_https.url}/trusted-types"
+    found = []
+    seen = look(
+        browser,
+        page,
+        TRUSTED_TYPES_OUTCOMES,
+        then=lambda: found.append(
+            over_https.wait_for(document=page, directive="trusted-types")
+        ),
+    )
+    assert seen.found == {
+        "sink": "TypeError",
+        "named": "allowed",
+        "unnamed": "TypeError",
+    }
+    [violation] = found
+    assert violation["blocked"] == "trusted-types-policy"
+    assert violation["sample"].startswith("rogue-policy")
+
+
+def test_a_script_without_integrity_or_with_other_bytes_is_blocked(browser, over_https):
+    page = f"{over_https.url}/scripts"
+    found = []
+    seen = look(
+        browser,
+        page,
+        SCRIPTS_RAN,
+        then=lambda: found.append(
+            over_https.wait_for(
+                event="integrity-violation",
+                document=page,
+                blocked=f"{over_https.url}/static/app.js?no-integrity",
+            )
+        ),
+    )
+    assert seen.found == {"whole": "ran"}  # only integrity="{{ sri('app.js') }}"
+    assert any(
+        "tampered.js" in m and "Failed to find a valid digest" in m
+        for m in seen.console
+    ), seen.console
+    [violation] = found
+    assert violation["directive"] == "script"
+    assert violation["disposition"] == "enforce"
+
+
+def test_over_plain_http_scripts_without_integrity_are_blocked_too(browser, over_http):
+    seen = look(browser, f"{over_http.url}/scripts", SCRIPTS_RAN)
+    assert seen.found == {"whole": "ran"}
+
+
+def test_control_without_a_policy_strings_reach_sinks_and_scripts_run(
+    browser, headers_off
+):
+    sinks = look(browser, f"{headers_off.url}/trusted-types", TRUSTED_TYPES_OUTCOMES)
+    assert sinks.found == {"sink": "allowed", "named": "allowed", "unnamed": "allowed"}
+    scripts = look(browser, f"{headers_off.url}/scripts", SCRIPTS_RAN)
+    # Subresource Integrity alone still refuses the wrong bytes.
+    assert scripts.found == {"plain": "ran", "whole": "ran"}

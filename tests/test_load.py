@@ -14,7 +14,7 @@ import pytest
 from testkit.bake import bake
 from testkit.commands import clean_env, run
 from testkit.servers import free_port, get, gunicorn, wait_for_workers
-from tests.expected import CSP_SELF, SAME_FOR_EVERY_ANSWER
+from tests.expected import CSP_SELF, INTEGRITY_POLICY, SAME_FOR_EVERY_ANSWER
 
 pytestmark = pytest.mark.xdist_group("gunicorn")
 
@@ -22,6 +22,7 @@ BASELINE = {
     **SAME_FOR_EVERY_ANSWER,
     "X-Frame-Options": "SAMEORIGIN",
     "Content-Security-Policy": CSP_SELF,
+    "Integrity-Policy": INTEGRITY_POLICY,
 }
 EXPECTED = {  # path: (status, Cache-Control)
     "/": (200, "no-store, max-age=0"),

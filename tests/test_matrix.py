@@ -17,6 +17,8 @@ from tests.expected import (
     CSP_NONE,
     CSP_SELF,
     HTTPS_ONLY,
+    INTEGRITY_POLICY,
+    INTEGRITY_POLICY_OVER_HTTPS,
     OVER_HTTPS,
     SAME_FOR_EVERY_ANSWER,
 )
@@ -162,6 +164,8 @@ def test_live_headers_match_the_answers(combination):
             "X-Frame-Options": row.x_frame_options,
             "Content-Security-Policy": row.content_security_policy
             + (OVER_HTTPS if scheme == "https" else ""),
+            "Integrity-Policy": INTEGRITY_POLICY
+            + (INTEGRITY_POLICY_OVER_HTTPS if scheme == "https" else ""),
             "Cache-Control": CACHE_CONTROL.get(path, "no-store, max-age=0"),
             "Strict-Transport-Security": row.hsts if scheme == "https" else None,
             **{
@@ -176,8 +180,13 @@ def test_live_headers_match_the_answers(combination):
 
 
 GITHUB_EXPRESSION = re.compile(r"\$\{\{ [\w.-]+ \}\}")
-# The baked README shows how a page writes its nonce, in Flask's Jinja.
-NONCE_EXAMPLE = "{{ csp_nonce() }}"
+# The baked README and security package show how a page writes its nonce and
+# a script's integrity, in Flask's Jinja.
+JINJA_EXAMPLES = (
+    "{{ csp_nonce() }}",
+    "{{ sri('app.js') }}",
+    "{{ url_for('static', filename='app.js') }}",
+)
 
 
 def test_no_template_syntax_is_left(combination):
@@ -189,7 +198,8 @@ def test_no_template_syntax_is_left(combination):
         assert "cookiecutter" not in text, path
         if "templates" not in path.parts:  # Flask's own Jinja templates
             text = GITHUB_EXPRESSION.sub("", text)  # ${{ }} is the workflow's own
-            text = text.replace(NONCE_EXAMPLE, "")
+            for example in JINJA_EXAMPLES:
+                text = text.replace(example, "")
             assert "{{" not in text, path
             assert "{%" not in text, path
 

@@ -22,6 +22,7 @@ CSP = (
     "style-src 'self' 'report-sample'; img-src 'self'; font-src 'self'; "
     "connect-src 'self'; manifest-src 'self'; media-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors {{ "'none'" if cookiecutter.frame_policy == "DENY" else "'self'" }}; "
+    "require-trusted-types-for 'script'; trusted-types 'none'; "
     f"report-uri {REPORT_URI}"
 )
 # Over HTTPS only: report-to (Chromium ignores report-uri beside it, and sends
@@ -29,6 +30,10 @@ CSP = (
 # local run) would break the page's own loads.
 CSP_HTTPS = f"{CSP}; report-to csp; upgrade-insecure-requests"
 REPORTING_ENDPOINTS = f'csp="{REPORT_URI}"'  # the group report-to names; HTTPS only
+# Scripts without Subresource Integrity are refused; reports go to the csp
+# group over HTTPS, the only place Reporting-Endpoints defines it.
+INTEGRITY_POLICY = "blocked-destinations=(script)"
+INTEGRITY_POLICY_HTTPS = f"{INTEGRITY_POLICY}, endpoints=(csp)"
 BASELINE = {
     "X-Frame-Options": "{{ cookiecutter.frame_policy }}",
     "X-Content-Type-Options": "nosniff",
@@ -60,6 +65,7 @@ ALSO_PINNED = [
     "Strict-Transport-Security",
     "Cache-Control",
     "Reporting-Endpoints",
+    "Integrity-Policy",
 ]
 # What describes one response rather than the policy.
 PER_RESPONSE = {
@@ -107,6 +113,8 @@ def assert_baseline(response, *, https=False):
     assert response.headers.getlist("Strict-Transport-Security") == expected_hsts
     reporting = [REPORTING_ENDPOINTS] if https else []
     assert response.headers.getlist("Reporting-Endpoints") == reporting
+    integrity = INTEGRITY_POLICY_HTTPS if https else INTEGRITY_POLICY
+    assert response.headers.getlist("Integrity-Policy") == [integrity]
     for name in NEVER_SENT:
         assert name not in response.headers
 
@@ -259,7 +267,7 @@ def test_a_views_own_header_wins(pinned):
 
 # Whatever a view sends, the hook adds each missing header once and keeps the view's.
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
-NAMES = [*BASELINE, *ALSO_PINNED[:2], "Reporting-Endpoints"]
+NAMES = [*BASELINE, *ALSO_PINNED[:2], "Reporting-Endpoints", "Integrity-Policy"]
 ANY_CASE = st.sampled_from([*NAMES, "Cache-Control", "X-Team-Header"]).flatmap(
     lambda name: st.sampled_from([name, name.lower(), name.upper()])
 )
@@ -298,6 +306,7 @@ def test_the_hook_adds_each_missing_header_once_and_keeps_the_views(
     assert response.status_code == status
     csp = CSP_HTTPS if https else CSP
     expected = {**BASELINE, "Content-Security-Policy": csp, "Cache-Control": NO_STORE}
+    expected["Integrity-Policy"] = INTEGRITY_POLICY_HTTPS if https else INTEGRITY_POLICY
     if https and HSTS:
         expected["Strict-Transport-Security"] = HSTS
     if https:
@@ -335,6 +344,7 @@ RUNS_CODE = [
     "child-src",
     "object-src",
 ]
+TRUSTED_TYPES = ("require-trusted-types-for", "trusted-types")
 UNSAFE = ["'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "'wasm-unsafe-eval'"]
 LOCAL_SCHEMES = ["data:", "blob:", "mediastream:"]
 FRAME_ANCESTORS = {"SAMEORIGIN": "'self'", "DENY": "'none'"}
@@ -377,9 +387,16 @@ def assert_floor(response, *, https: bool, exceptions) -> None:
         assert policy in AT_LEAST_AS_STRICT or f"FRAME_POLICY={policy}" in exceptions
         assert csp["frame-ancestors"] == [FRAME_ANCESTORS[policy]]
     for directive, sources in directives(CSP).items():
-        if directive not in ("frame-ancestors", "report-uri"):
+        if directive not in ("frame-ancestors", "report-uri", *TRUSTED_TYPES):
             # 'none' gives way to what a setting adds (object-src's is kept below).
             assert set(sources) - {"'none'"} <= set(csp[directive]), directive
+    if "TRUSTED_TYPES=false" not in exceptions:
+        assert csp["require-trusted-types-for"] == ["'script'"]
+        assert csp["trusted-types"]  # 'none', or the policy names settings allow
+    integrity = headers.getlist("Integrity-Policy")
+    if "INTEGRITY_POLICY=false" not in exceptions:
+        [value] = integrity
+        assert value.split(", ")[0] == INTEGRITY_POLICY
     assert_reporting(headers, csp, https=https)
     for directive, sources in csp.items():
         for source in sources:
@@ -389,6 +406,7 @@ def assert_floor(response, *, https: bool, exceptions) -> None:
                 or source.lower().startswith(("http:", "ws:"))
                 or (source.endswith(":") and source.lower() not in LOCAL_SCHEMES)
                 or (directive == "object-src" and source != "'none'")
+                or (directive == "trusted-types" and source == "'allow-duplicates'")
                 or (
                     directive in RUNS_CODE
                     and (source.lower() in UNSAFE or source.endswith(":"))
@@ -432,6 +450,15 @@ def assert_reporting(headers, csp: dict[str, list[str]], *, https: bool) -> None
     for trial in headers.getlist("Content-Security-Policy-Report-Only"):
         assert "upgrade-insecure-requests" not in trial
         assert directives(trial)["report-uri"] == [uri]
+    for name in ("Integrity-Policy", "Integrity-Policy-Report-Only"):
+        for value in headers.getlist(name):
+            endpoints = [p for p in value.split(", ") if p.startswith("endpoints=")]
+            if https:
+                [group] = endpoints
+                name = group.removeprefix("endpoints=(").removesuffix(")")
+                assert f'{name}="' in headers["Reporting-Endpoints"]
+            else:
+                assert endpoints == []  # reports come from secure pages only
 
 
 def every_route():

@@ -490,7 +490,7 @@ DIRECTIVES = [
     "style-src-elem", "style-src-attr", "worker-src", "child-src", "object-src",
     "img-src", "connect-src", "font-src", "media-src", "frame-src", "manifest-src",
     "fenced-frame-src", "base-uri", "form-action", "frame-ancestors",
-    "script-source", "sandbox", "report-uri", "upgrade-insecure-requests",
+    "trusted-types", "require-trusted-types-for", "script-source", "sandbox", "report-uri", "upgrade-insecure-requests",
 ]  # fmt: skip
 CODE_DIRECTIVES = [
     "default-src", "script-src", "script-src-elem", "script-src-attr", "style-src",
@@ -509,9 +509,11 @@ NAMED = {
     "font-src": "'self'", "connect-src": "'self'", "manifest-src": "'self'",
     "media-src": "'self'", "object-src": "'none'", "base-uri": "'self'",
     "form-action": "'self'", "frame-ancestors": BAKED_FRAME_ANCESTORS,
+    "require-trusted-types-for": "'script'",
 }  # fmt: skip
 NAMED_BY_THE_SERVICE = {
     "default-src",
+    "trusted-types",
     "report-uri",
     "report-to",
     "upgrade-insecure-requests",
@@ -519,12 +521,14 @@ NAMED_BY_THE_SERVICE = {
 SAFE = [
     "'self'", "'strict-dynamic'", "'report-sample'", "'sha256-AbC+/de='", "data:",
     "https://cdn.example.com", "wss://live.example.com", "https://cdn.example.com:443/p/",
+    "app-sanitizer", "default",
 ]  # fmt: skip
 RISKY = [
     "'unsafe-inline'", "'UNSAFE-EVAL'", "'unsafe-hashes'", "'wasm-unsafe-eval'",
     "'nonce-abc123'", "*", "https:", "HTTP:", "blob:", "http://cdn.example.com",
     "cdn.example.com", "ws://live.example.com", "https://*", "https://*.com",
     "wss:", "javascript:", "https://cdn.example.com/\u20ac", "https://\u212a.example.com",
+    "'allow-duplicates'",
 ]  # fmt: skip
 NOT_SOURCES = ["", "'", "'none'", "a b", "a;b", "https://x.example.com;script-src *"]
 ORIGINS = st.builds(
@@ -574,12 +578,16 @@ def test_any_csp_extend_is_refused_or_keeps_the_floor(extend):
     assert csp["form-action"][0] == "'self'"
     assert csp["frame-ancestors"] == [BAKED_FRAME_ANCESTORS]
     assert csp["upgrade-insecure-requests"] == []
+    # No Trusted Types policy but those the setting names.
+    named_policies = list(dict.fromkeys(extend.get("trusted-types", [])))
+    assert csp["trusted-types"] == (named_policies or ["'none'"])
     for directive, sources in csp.items():
         for source in sources:
             assert source != "*"
             assert "*." not in source
             assert not source.lower().startswith(("http:", "ws:"))
             assert not source.endswith(":") or source.lower() in ("data:", "blob:")
+            assert source != "'allow-duplicates'"
             if directive in CODE_DIRECTIVES:
                 assert source.lower() not in NEVER_IN_CODE
                 assert not source.endswith(":")

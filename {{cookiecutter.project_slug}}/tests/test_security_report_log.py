@@ -311,6 +311,7 @@ def test_the_counts_add_up_under_threads():
     written: list[dict[str, Any]] = []
     tally = Tally(written.append, window=0.01, rate=50)
     one = {
+        "event": "csp-violation",
         "document": "https://localhost/",
         "directive": "img-src",
         "disposition": "enforce",

@@ -49,6 +49,19 @@ CSP_REPORT_ONLY: dict[str, list[str]] = {}
 # nonce'd script loads may run too, and 'self' no longer lets a script run,
 # so every <script> of such a page, /static ones included, needs the nonce.
 CSP_STRICT_DYNAMIC = False
+# Trusted Types: DOM sinks (innerHTML, eval-like, script.src) refuse plain
+# strings, and no Trusted Types policy may be created until CSP_EXTEND names
+# it: {"trusted-types": ["app-sanitizer"]}. False needs
+# SECURITY_EXCEPTIONS["TRUSTED_TYPES=false"]; trial it first with
+# CSP_REPORT_ONLY = {"require-trusted-types-for": ["'script'"]}.
+TRUSTED_TYPES = True
+# Integrity-Policy: browsers run no script loaded without Subresource
+# Integrity. Give each <script src> in a template
+# integrity="{% raw %}{{ sri('app.js') }}{% endraw %}" and crossorigin="anonymous".
+# False needs SECURITY_EXCEPTIONS["INTEGRITY_POLICY=false"];
+# INTEGRITY_POLICY_REPORT_ONLY = True then trials it, blocking nothing.
+INTEGRITY_POLICY = True
+INTEGRITY_POLICY_REPORT_ONLY = False
 # The only way past the floor: what is allowed -> why. Each one in use is
 # logged at start-up; one that nothing uses is refused. e.g.
 # {"script-src 'unsafe-eval'": "legacy chart library, SEC-4242"}

@@ -13,6 +13,7 @@ on its first request, and kept.
 
 ``nonce`` gives pages ``csp_nonce()``: the hook sends the nonce variant of
 the CSP to a page that called it, and the static one to every other;
+``integrity`` gives them ``sri()``, the integrity of a static script;
 ``reports`` is the receiver that violation reports are sent to;
 ``cross_origin`` refuses, before the view, what another site's page sends.
 """
@@ -30,6 +31,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cross_origin
 from .csp import NONCE_SLOT
 from .floor import PolicyError
+from .integrity import sri
 from .nonce import NONCE_KEY, add_nonce_headers, csp_nonce
 from .policy import (
     NO_STORE,
@@ -44,7 +46,7 @@ from .reports import register_receiver
 if TYPE_CHECKING:
     from werkzeug.local import LocalProxy
 
-__all__ = ["NO_STORE", "PolicyError", "csp_nonce", "init_app", "override"]
+__all__ = ["NO_STORE", "PolicyError", "csp_nonce", "init_app", "override", "sri"]
 
 View = TypeVar("View", bound=Callable[..., Any])
 OVERRIDES: "WeakKeyDictionary[Callable[..., Any], Extension]" = WeakKeyDictionary()
@@ -150,7 +152,7 @@ def init_app(app: Flask) -> None:
     Call it after the views are registered: their overrides are checked here,
     and an exception nothing uses is refused as stale. Registers the report
     receiver too when reports go to a path on this service, and csp_nonce
-    for templates.
+    and sri for templates.
     """
     from .cli import security_cli
 
@@ -166,6 +168,7 @@ def init_app(app: Flask) -> None:
     if reports_here:
         register_receiver(app, default.policy.report_uri)
     app.add_template_global(csp_nonce, "csp_nonce")
+    app.add_template_global(sri, "sri")
     by_endpoint: dict[str | None, Prepared] = {None: default}
     state = State(default, {}, dict(default.policy.exceptions_used))
     for endpoint in list(app.view_functions):

@@ -3,10 +3,11 @@
 Every line carries ``count``, the violations it stands for, so that over the
 whole log the counts add up to the violations accepted, however many arrive:
 
-- ``csp-violation``: the first of identical violations (same directive,
-  blocked URL, document and disposition) in a window, at once, count 1;
-- ``csp-violation-repeated``: the repeats of one of those in that window, with
-  its fields, when the window ends;
+- ``csp-violation`` (or ``integrity-violation``, a script Integrity-Policy
+  refused): the first of identical violations (same kind, directive, blocked
+  URL, document and disposition) in a window, at once, count 1;
+- ``csp-violation-repeated`` (``integrity-violation-repeated``): the repeats
+  of one of those in that window, with its fields, when the window ends;
 - ``csp-violations-from-extensions``: violations a browser extension caused
   (its blocked URL or source file is an extension's), only counted;
 - ``csp-violations-untracked``: distinct violations past MAX_TRACKED in one
@@ -98,7 +99,8 @@ class Tally:
     def add(
         self, violations: Iterable[Mapping[str, Any]], user_agent: str | None
     ) -> None:
-        """Violations of one report; each has the line's fields and ``source``."""
+        """Violations of one report; each has the line's fields (``event`` its
+        kind) and ``source``."""
         out: list[Line] = []
         with self.lock:
             now = self.clock()
@@ -108,6 +110,7 @@ class Tally:
                     self.extensions += 1
                     continue
                 key = (
+                    violation["event"],
                     violation["directive"],
                     violation["blocked"],
                     violation["document"],
@@ -115,8 +118,7 @@ class Tally:
                 )
                 if not self.repeated(key):
                     line = {
-                        "event": self.kind,
-                        **{k: violation[k] for k in LINE_FIELDS[1:6]},
+                        **{k: violation[k] for k in LINE_FIELDS[:6]},
                         "user_agent": user_agent,
                         "count": 1,
                     }
@@ -173,7 +175,8 @@ class Tally:
             if count:
                 self.offer(summary(event, count, self.fields), out)
         for key, count in self.repeats.items():
-            repeated = {**self.first[key], "event": f"{self.kind}-repeated"}
+            first = self.first[key]
+            repeated = {**first, "event": f"{first['event']}-repeated"}
             self.offer({**repeated, "count": count}, out)
         self.first.clear()
         self.repeats.clear()

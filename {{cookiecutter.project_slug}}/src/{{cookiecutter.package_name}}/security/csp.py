@@ -94,6 +94,16 @@ LOCAL_SCHEMES = frozenset({"data:", "blob:", "mediastream:"})
 # an error), nor report-uri/report-to (the service adds its own).
 TRUSTED_TYPES = ("require-trusted-types-for", "trusted-types")
 TRUSTED_TYPES_VALUE = re.compile(r"[A-Za-z0-9#=_/@.%*'-]+\Z")
+# Trusted Types, on by default: DOM sinks (innerHTML, eval-like, script.src)
+# refuse plain strings, and no policy may be created until CSP_EXTEND names it
+# ({"trusted-types": ["app-sanitizer"]}; 'none' then goes).
+TRUSTED_TYPES_BASELINE: dict[str, tuple[str, ...]] = {
+    "require-trusted-types-for": ("'script'",),
+    "trusted-types": ("'none'",),
+}
+POLICY_NAME = re.compile(r"[A-Za-z0-9#=_/@.%-]+\Z")
+# Directives CSP_EXTEND and override(csp_extend=...) may add to.
+EXTENDABLE = (*FALLBACKS, "trusted-types")
 CSP_EXAMPLE = '{"img-src": ["https://cdn.example.com"]}'
 REPORT_ONLY_EXAMPLE = (
     '{"script-src": ["\'self\'"], "require-trusted-types-for": ["\'script\'"]}'
@@ -151,15 +161,17 @@ def extend_csp(
     never narrows. Returns where each extended directive started, e.g.
     ``{"frame-src": "default-src 'none'"}``, for ``security show``.
     """
-    entries = named_lists(additions, where, FALLBACKS, CSP_EXAMPLE)
+    entries = named_lists(additions, where, EXTENDABLE, CSP_EXAMPLE)
     started: dict[str, str] = {}
     # Nearer-the-root directives first, so a child starts from its extended parent.
-    for directive, sources in sorted(entries, key=lambda e: len(FALLBACKS[e[0]])):
+    for directive, sources in sorted(
+        entries, key=lambda e: len(FALLBACKS.get(e[0], ()))
+    ):
         for source in sources:
             check_csp_source(directive, source, where, floor)
         current = csp.get(directive)
         if current is None:
-            parent = next((d for d in FALLBACKS[directive] if d in csp), None)
+            parent = next((d for d in FALLBACKS.get(directive, ()) if d in csp), None)
             current = csp[directive] = list(csp[parent]) if parent else []
             started[directive] = f"{parent} {' '.join(current)}" if parent else ""
         else:
@@ -177,7 +189,26 @@ def add_sources(current: list[str], sources: Sequence[str]) -> None:
             current.append(source)
 
 
+def trusted_types_weakness(name: str, where: str) -> str | None:
+    """Why adding ``name`` to trusted-types weakens the floor, or None."""
+    if name == "*":
+        return "* lets any script create a policy of any name"
+    if name == "'allow-duplicates'":
+        return "it lets a second policy take a name the service's own code uses"
+    if POLICY_NAME.match(name):
+        return None
+    raise PolicyError(
+        f"{name!r} in trusted-types is not a policy name {where} can add: give "
+        'the names your code creates, e.g. {"trusted-types": ["app-sanitizer"]}'
+    )
+
+
 def check_csp_source(directive: str, source: str, where: str, floor: Floor) -> None:
+    if directive == "trusted-types":
+        why = trusted_types_weakness(source, where)
+        if why:
+            floor.allow(f"{directive} {source}", f"{where}: {directive} {source}", why)
+        return
     why = source_weakness(directive, source)
     if directive == "object-src" and why is None:
         why = "object-src stays 'none' (no plugins)"

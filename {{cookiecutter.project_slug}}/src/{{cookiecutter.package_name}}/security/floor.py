@@ -18,6 +18,22 @@ class PolicyError(click.ClickException, ValueError):
     """
 
 
+# Parts of the floor that one setting turns off, and only with the named
+# exception: setting -> (its exception, what responses then go without, why
+# that is below the floor). The policy reads this; so can any tool that
+# holds live headers to the floor.
+SWITCHED_OFF_BY_EXCEPTION: dict[str, tuple[str, str, str]] = {
+    "TRUSTED_TYPES": (
+        "TRUSTED_TYPES=false",
+        "Content-Security-Policy require-trusted-types-for 'script', trusted-types",
+        "DOM sinks such as innerHTML would take plain strings again",
+    ),
+    "INTEGRITY_POLICY": (
+        "INTEGRITY_POLICY=false",
+        "Integrity-Policy blocked-destinations=(script)",
+        "scripts would run without Subresource Integrity",
+    ),
+}
 EXCEPTION_EXAMPLE = '{"script-src \'unsafe-eval\'": "legacy chart library, SEC-4242"}'
 
 
@@ -36,6 +52,17 @@ class Floor:
             f"{what} is refused: {why}; to allow it anyway, add "
             f'SECURITY_EXCEPTIONS["{key}"] = "<the reason>"'
         )
+
+
+def required_on(config: Mapping[str, Any], setting: str, floor: Floor) -> bool:
+    """A setting of SWITCHED_OFF_BY_EXCEPTION (on unless set): off only by its exception."""
+    value = config.get(setting, True)
+    if not isinstance(value, bool):
+        raise PolicyError(f"{setting} must be true or false, got {value!r}")
+    if not value:
+        key, _, why = SWITCHED_OFF_BY_EXCEPTION[setting]
+        floor.allow(key, f"{setting} = False", why)
+    return value
 
 
 def read_exceptions(config: Mapping[str, Any]) -> dict[str, str]:

@@ -5,9 +5,10 @@ The template owns this module. A team extends the policy in its settings
 (CSP_EXTEND, PERMISSIONS_ALLOW, COEP in config.py or FLASK_* variables) and
 per view (``security.override``); anything that would weaken the floor is
 refused, in one line naming the SECURITY_EXCEPTIONS key that would allow it.
-What a CSP source may be, and the CSP's report-only and nonce variants, are
-in ``csp``. Everything here runs once per app (or once per overridden view),
-never per request.
+What a CSP source may be, Trusted Types, and the CSP's report-only and nonce
+variants, are in ``csp``; the Integrity-Policy header in ``integrity``.
+Everything here runs once per app (or once per overridden view), never per
+request.
 """
 
 import re
@@ -18,6 +19,7 @@ from typing import Any
 from .csp import (
     HOST,
     HTTPS_ORIGIN,
+    TRUSTED_TYPES_BASELINE,
     add_sources,
     check_frame_ancestors,
     extend_csp,
@@ -25,7 +27,8 @@ from .csp import (
     with_nonce,
     with_report_sample,
 )
-from .floor import Floor, PolicyError, named_lists, read_exceptions
+from .floor import Floor, PolicyError, named_lists, read_exceptions, required_on
+from .integrity import integrity_header, integrity_headers
 
 # The answers this service was baked with. Settings may be stronger; anything
 # weaker needs a named exception.
@@ -311,9 +314,13 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
     reports_to = report_uri(config)
     trial = report_only_policy(config)
     strict_dynamic = yes_no(config, "CSP_STRICT_DYNAMIC", default=False)
+    trusted_types = required_on(config, "TRUSTED_TYPES", floor)
+    integrity = integrity_header(config, floor)
 
     csp = {d: list(sources) for d, sources in CSP_BASELINE.items()}
     csp["frame-ancestors"] = [FRAME_ANCESTORS[frames]]
+    if trusted_types:
+        csp |= {d: list(sources) for d, sources in TRUSTED_TYPES_BASELINE.items()}
     permissions = {f: list(items) for f, items in PERMISSIONS_BASELINE.items()}
     started = extend_csp(csp, config.get("CSP_EXTEND") or {}, "CSP_EXTEND", floor)
     allow_permissions(
@@ -334,6 +341,11 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
             )
             add_sources(csp["frame-ancestors"], view.frame_ancestors)
             framed_by_others = True
+    if not trusted_types and "trusted-types" in csp:
+        raise PolicyError(
+            "trusted-types names policies, but TRUSTED_TYPES = False sends no "
+            "Trusted Types: remove one or the other"
+        )
     csp = with_report_sample(csp)
     extended = {d: (start, " ".join(csp[d])) for d, start in started.items()}
 
@@ -357,6 +369,7 @@ def build(config: Mapping[str, Any], view: Extension | None = None) -> Policy:
             # X-Frame-Options cannot name an origin: a view framed by others goes without.
             *([] if framed_by_others else [("X-Frame-Options", frames)]),
             *policies(https, csp, trial),
+            *integrity_headers(integrity, REPORT_GROUP if https else None),
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", "strict-origin-when-cross-origin"),
             ("Permissions-Policy", permissions_value(permissions)),

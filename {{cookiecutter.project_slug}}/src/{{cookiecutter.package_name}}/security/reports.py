@@ -1,8 +1,10 @@
-"""The CSP violation receiver: browsers POST reports here; the log counts them.
+"""The violation receiver: browsers POST reports here; the log counts them.
 
 It takes both formats browsers send: ``application/csp-report`` (report-uri)
 and ``application/reports+json`` (report-to, the Reporting API), and either
-as ``application/json``. What it accepts goes to the app's ``Tally``
+as ``application/json``. A Reporting API batch may hold ``csp-violation``
+reports (Trusted Types violations among them) and ``integrity-violation``
+ones (a script that Integrity-Policy refused); both are logged. What it accepts goes to the app's ``Tally``
 (``aggregate``), which writes JSON lines at WARNING, the level gunicorn's
 default logging shows, through the app's logger (``<package>.csp``): the
 first of identical violations at once, repeats and noise as counts, at most
@@ -53,6 +55,16 @@ REPORTING_API_FIELDS = {
     "disposition": ("disposition",),
     "sample": ("sample",),
     "source": ("sourceFile",),
+}
+# An integrity-violation's body: the page, the script's URL, its destination
+# (logged as the directive), and reportOnly (logged as the disposition).
+INTEGRITY_FIELDS = {
+    "document": ("documentURL",),
+    "directive": ("destination",),
+    "blocked": ("blockedURL",),
+    "disposition": (),
+    "sample": (),
+    "source": (),
 }
 
 
@@ -128,7 +140,9 @@ def violations(payload: Any) -> list[dict[str, Any]] | None:
     """
     if isinstance(payload, dict) and "csp-report" in payload:
         body = payload["csp-report"]
-        return [fields(body, CSP_REPORT_FIELDS)] if isinstance(body, dict) else None
+        if not isinstance(body, dict):
+            return None
+        return [{"event": "csp-violation", **fields(body, CSP_REPORT_FIELDS)}]
     batch = payload if isinstance(payload, list) else [payload]
     if not batch or not all(
         isinstance(report, dict)
@@ -137,11 +151,18 @@ def violations(payload: Any) -> list[dict[str, Any]] | None:
         for report in batch
     ):
         return None
-    return [
-        fields(report["body"], REPORTING_API_FIELDS)
-        for report in batch
-        if report["type"] == "csp-violation"
-    ]
+    found = []
+    for report in batch:
+        kind, body = report["type"], report["body"]
+        if kind == "csp-violation":
+            found.append({"event": kind, **fields(body, REPORTING_API_FIELDS)})
+        elif kind == "integrity-violation":
+            violation = {"event": kind, **fields(body, INTEGRITY_FIELDS)}
+            report_only = body.get("reportOnly")
+            if isinstance(report_only, bool):
+                violation["disposition"] = "report" if report_only else "enforce"
+            found.append(violation)
+    return found
 
 
 def read_at_most(stream: IO[bytes], limit: int) -> bytes | None:
