@@ -20,6 +20,12 @@ from testkit.template_copy import template_repository
 BAKED = "{{cookiecutter.project_slug}}"
 SECURITY = f"{BAKED}/src/{{{{cookiecutter.package_name}}}}/security"
 PINNED_TESTS = f"{BAKED}/tests/test_security_headers.py"
+BAKED_LOCK = f"{BAKED}/uv.lock"
+DEV_GROUP = "[dependency-groups]\ndev = ["
+DEV_EXTRA = "[project.optional-dependencies]\ndev = ["
+# A runtime dependency a team added (one the lock already holds, as Flask's,
+# so locking it again needs nothing new from the index).
+TEAMS_DEPENDENCY = '"blinker>=1.9"'
 
 
 def newest_changelog_release(changelog: Path = TEMPLATE / "CHANGELOG.md") -> str:
@@ -79,15 +85,23 @@ def released_template(destination: Path) -> Releases:
         f"v{major}.{int(minor) + 1}.0",
         f"v{major}.{int(minor) + 2}.0",
     ]
-    # The oldest release bakes no owned-files list, as releases before 3.1.0 did.
+    # The oldest release bakes no owned-files list, as releases before 3.1.0
+    # did, and no uv.lock, its tools an extra, as releases before 3.2.0.
     pyproject = template / BAKED / "pyproject.toml"
-    with_owned_list = pyproject.read_text()
-    start = with_owned_list.index("[tool.baseline]\n")
-    end = with_owned_list.index("\n]\n", start) + 3
-    pyproject.write_text(with_owned_list[:start] + with_owned_list[end:].lstrip("\n"))
-    git("commit", "-qam", "As releases before the owned-files list", cwd=template)
+    as_now = pyproject.read_text()
+    start = as_now.index("[tool.baseline]\n")
+    end = as_now.index("\n]\n", start) + 3
+    before = as_now[:start] + as_now[end:].lstrip("\n")
+    pyproject.write_text(before.replace(DEV_GROUP, DEV_EXTRA, 1))
+    lock = (template / BAKED_LOCK).read_bytes()
+    git("rm", "-q", BAKED_LOCK, cwd=template)
+    git(
+        "commit", "-qam", "As releases before the owned-files list and uv", cwd=template
+    )
     git("tag", "-a", tags[0], "-m", f"Baseline {tags[0][1:]}", cwd=template)
-    pyproject.write_text(with_owned_list)
+    pyproject.write_text(as_now)
+    (template / BAKED_LOCK).write_bytes(lock)
+    git("add", BAKED_LOCK, cwd=template)
 
     edit_security(template, *ORIGIN_AGENT_CLUSTER)
     pinned = template / PINNED_TESTS
@@ -348,11 +362,17 @@ def build_fleet(root: Path) -> Fleet:
     )
     commit_and_push(settings, "Our CDN, and a page our partner frames")
 
+    # Baked before uv, with a dependency of its own: its branch locks again.
     two_behind = add("two-behind", old)
     (two_behind.work / "tests/test_our_referrer.py").write_text(
         OWN_REFERRER_TEST.format(package="two_behind")
     )
-    commit_and_push(two_behind, "Our analytics test")
+    edit(
+        two_behind.work / "pyproject.toml",
+        '"gunicorn>=23.0,<28"]',
+        f'"gunicorn>=23.0,<28", {TEAMS_DEPENDENCY}]',
+    )
+    commit_and_push(two_behind, "Our analytics test, and blinker")
 
     edited = add("edited-policy", middle)
     policy = edited.work / "src/edited_policy/security/policy.py"
