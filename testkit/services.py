@@ -23,8 +23,7 @@ PINNED_TESTS = f"{BAKED}/tests/test_security_headers.py"
 BAKED_LOCK = f"{BAKED}/uv.lock"
 DEV_GROUP = "[dependency-groups]\ndev = ["
 DEV_EXTRA = "[project.optional-dependencies]\ndev = ["
-# A runtime dependency a team added (one the lock already holds, as Flask's,
-# so locking it again needs nothing new from the index).
+# A team's own dependency, one Flask's lock holds: locking needs no index.
 TEAMS_DEPENDENCY = '"blinker>=1.9"'
 
 
@@ -88,18 +87,16 @@ def released_template(destination: Path) -> Releases:
     # The oldest release bakes no owned-files list, as releases before 3.1.0
     # did, and no uv.lock, its tools an extra, as releases before 3.2.0.
     pyproject = template / BAKED / "pyproject.toml"
-    as_now = pyproject.read_text()
-    start = as_now.index("[tool.baseline]\n")
-    end = as_now.index("\n]\n", start) + 3
-    before = as_now[:start] + as_now[end:].lstrip("\n")
+    with_owned_list = pyproject.read_text()
+    start = with_owned_list.index("[tool.baseline]\n")
+    end = with_owned_list.index("\n]\n", start) + 3
+    before = with_owned_list[:start] + with_owned_list[end:].lstrip("\n")
     pyproject.write_text(before.replace(DEV_GROUP, DEV_EXTRA, 1))
     lock = (template / BAKED_LOCK).read_bytes()
     git("rm", "-q", BAKED_LOCK, cwd=template)
-    git(
-        "commit", "-qam", "As releases before the owned-files list and uv", cwd=template
-    )
+    git("commit", "-qam", "As releases before 3.2.0", cwd=template)
     git("tag", "-a", tags[0], "-m", f"Baseline {tags[0][1:]}", cwd=template)
-    pyproject.write_text(as_now)
+    pyproject.write_text(with_owned_list)
     (template / BAKED_LOCK).write_bytes(lock)
     git("add", BAKED_LOCK, cwd=template)
 
@@ -362,16 +359,12 @@ def build_fleet(root: Path) -> Fleet:
     )
     commit_and_push(settings, "Our CDN, and a page our partner frames")
 
-    # Baked before uv, with a dependency of its own: its branch locks again.
     two_behind = add("two-behind", old)
     (two_behind.work / "tests/test_our_referrer.py").write_text(
         OWN_REFERRER_TEST.format(package="two_behind")
     )
-    edit(
-        two_behind.work / "pyproject.toml",
-        '"gunicorn>=23.0,<28"]',
-        f'"gunicorn>=23.0,<28", {TEAMS_DEPENDENCY}]',
-    )
+    deps = '"gunicorn>=23.0,<28"]'  # from before uv: its branch locks this again
+    edit(two_behind.work / "pyproject.toml", deps, f"{deps[:-1]}, {TEAMS_DEPENDENCY}]")
     commit_and_push(two_behind, "Our analytics test, and blinker")
 
     edited = add("edited-policy", middle)

@@ -3,6 +3,7 @@
 import pytest
 
 from fleet.lock import LockError, lock_again, needs_lock, refusal, starting_lock
+from fleet.pull_request import pull_request
 from testkit.commands import clean_env
 
 HEADER = b'version = 1\nrevision = 5\nrequires-python = ">=3.11"'
@@ -126,3 +127,11 @@ def test_a_lock_uv_cannot_make_is_one_line(tmp_path):
     assert message.startswith("uv lock failed: "), message
     assert "\n" not in message
     assert "flask" in message, message
+
+
+@pytest.mark.parametrize(
+    ("conflicts", "says"), [(["pyproject.toml"], True), (["src/x.py"], False)]
+)
+def test_pr_md_says_to_lock_after_resolving_pyproject(conflicts, says):
+    text = pull_request("svc", "template", "v3.1.0", "v3.2.0", [], None, conflicts)
+    assert ("`uv lock`, and commit `uv.lock`" in text) is says

@@ -194,7 +194,7 @@ def test_live_headers_match_the_answers(combination):
 
 
 GITHUB_EXPRESSION = re.compile(r"\$\{\{ [\w.-]+ \}\}")
-# The baked README shows how a page writes its nonce, in Flask's Jinja.
+# The baked manual shows how a page writes its nonce, in Flask's Jinja.
 NONCE_EXAMPLE = "{{ csp_nonce() }}"
 
 
