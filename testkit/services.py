@@ -21,6 +21,7 @@ BAKED = "{{cookiecutter.project_slug}}"
 SECURITY = f"{BAKED}/src/{{{{cookiecutter.package_name}}}}/security"
 PINNED_TESTS = f"{BAKED}/tests/test_security_headers.py"
 BAKED_LOCK = f"{BAKED}/uv.lock"
+PIP_TOOLS_LOCK = f"{BAKED}/requirements.txt"
 DEV_GROUP = "[dependency-groups]\ndev = ["
 DEV_EXTRA = "[project.optional-dependencies]\ndev = ["
 # A team's own dependency, one Flask's lock holds: locking needs no index.
@@ -85,7 +86,7 @@ def released_template(destination: Path) -> Releases:
         f"v{major}.{int(minor) + 2}.0",
     ]
     # The oldest release bakes no owned-files list, as releases before 3.1.0
-    # did, and no uv.lock, its tools an extra, as releases before 3.2.0.
+    # did, and a pip-tools lock, its tools an extra, as releases before 3.2.0.
     pyproject = template / BAKED / "pyproject.toml"
     with_owned_list = pyproject.read_text()
     start = with_owned_list.index("[tool.baseline]\n")
@@ -93,12 +94,13 @@ def released_template(destination: Path) -> Releases:
     before = with_owned_list[:start] + with_owned_list[end:].lstrip("\n")
     pyproject.write_text(before.replace(DEV_GROUP, DEV_EXTRA, 1))
     lock = (template / BAKED_LOCK).read_bytes()
-    git("rm", "-q", BAKED_LOCK, cwd=template)
+    git("mv", BAKED_LOCK, PIP_TOOLS_LOCK, cwd=template)
+    (template / PIP_TOOLS_LOCK).write_text("flask==3.1.3\n")
     git("commit", "-qam", "As releases before 3.2.0", cwd=template)
     git("tag", "-a", tags[0], "-m", f"Baseline {tags[0][1:]}", cwd=template)
     pyproject.write_text(with_owned_list)
+    git("mv", PIP_TOOLS_LOCK, BAKED_LOCK, cwd=template)
     (template / BAKED_LOCK).write_bytes(lock)
-    git("add", BAKED_LOCK, cwd=template)
 
     edit_security(template, *ORIGIN_AGENT_CLUSTER)
     pinned = template / PINNED_TESTS

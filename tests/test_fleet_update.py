@@ -248,6 +248,13 @@ def test_a_branch_from_before_uv_locks_again_and_installs_with_uv_sync_locked(
     its branch has the release's pyproject.toml with that dependency, and a
     uv.lock locked for it, which ``uv sync --locked`` installed before its tests
     ran (as it did the settings service's lock, which the release left as it was)."""
+    remote = fleet.services["two-behind"].remote
+    run("git", "cat-file", "-e", "main:requirements.txt", cwd=remote)
+    branch = f"baseline/{fleet.releases.tags[2]}"
+    gone = run(
+        "git", "cat-file", "-e", f"{branch}:requirements.txt", cwd=remote, check=False
+    )
+    assert gone.returncode != 0  # one lock: the pip-tools one went with the release
     pyproject = branch_file(fleet, "two-behind", "pyproject.toml")
     assert TEAMS_DEPENDENCY in pyproject
     assert "[dependency-groups]\ndev = [" in pyproject
