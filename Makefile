@@ -103,10 +103,11 @@ $(READY): requirements.txt
 		"$(abspath $(VENV)/checkout)"
 	touch $@
 
-# The baked service's uv.lock, locked afresh from PyPI for the baked
-# pyproject.toml (after changing its dependencies); see testkit/lock.py.
+# The baked service's uv.lock, locked again from PyPI for the baked
+# pyproject.toml (after changing its dependencies; LOCK_ARGS=--upgrade moves
+# every pin to the newest that fits); see testkit/lock.py.
 lock: $(READY)
-	$(BIN)/python -m testkit.lock
+	$(BIN)/python -m testkit.lock $(LOCK_ARGS)
 
 clean:
 	rm -rf build $(VENV)

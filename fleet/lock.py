@@ -89,7 +89,10 @@ def lock_again(
     work: Path, ours: bytes | None, theirs: bytes, env: dict[str, str]
 ) -> bytes:
     """``uv lock`` in ``work`` (its pyproject.toml already merged); the lock it makes."""
-    why = refusal((work / PYPROJECT).read_bytes())
+    pyproject = work / PYPROJECT
+    why = (
+        refusal(pyproject.read_bytes()) if pyproject.is_file() else "no pyproject.toml"
+    )
     uv = uv_binary()
     if why or not uv:
         reason = why or "uv is not installed (pip install uv)"

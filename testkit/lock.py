@@ -6,10 +6,11 @@ service's own entry varies with the answers (its name; the description and
 authors are not in a lock), but uv sorts entries by name, so where it goes
 depends on the name: the entry is written once, and put between the two
 packages whose names the service's sorts between. ``make lock`` writes the
-template's file from a fresh ``uv lock`` of the default bake;
+template's file from ``uv lock`` run on the default bake;
 tests/test_matrix.py proves each bake's lock is the one uv makes.
 
-    python -m testkit.lock  # after changing the baked pyproject.toml's dependencies
+    make lock                          # after changing the baked dependencies
+    make lock LOCK_ARGS=--upgrade      # every pin to the newest that fits
 """
 
 import re
@@ -66,13 +67,16 @@ def templated(lock: str, slug: str = DEFAULT_SLUG) -> str:
 
 
 def main() -> None:
-    """Lock the default bake afresh (from PyPI) and write the template's uv.lock."""
+    """Lock the default bake again (from PyPI) and write the template's uv.lock.
+
+    uv keeps every pin that still fits the baked pyproject.toml; arguments go
+    to ``uv lock`` (``--upgrade``, ``--upgrade-package flask``).
+    """
     from testkit.bake import bake
 
     with tempfile.TemporaryDirectory(prefix="lock-") as scratch:
         project = bake(Path(scratch))
-        (project / "uv.lock").unlink(missing_ok=True)
-        subprocess.run([UV, "lock", "--quiet"], cwd=project, check=True)
+        subprocess.run([UV, "lock", "--quiet", *sys.argv[1:]], cwd=project, check=True)
         LOCK.write_text(templated((project / "uv.lock").read_text()))
     print(f"wrote {LOCK.relative_to(TEMPLATE)}")
 

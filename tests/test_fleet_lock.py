@@ -135,3 +135,10 @@ def test_a_lock_uv_cannot_make_is_one_line(tmp_path):
 def test_pr_md_says_to_lock_after_resolving_pyproject(conflicts, says):
     text = pull_request("svc", "template", "v3.1.0", "v3.2.0", [], None, conflicts)
     assert ("`uv lock`, and commit `uv.lock`" in text) is says
+
+
+def test_a_service_without_a_pyproject_gets_one_line(tmp_path):
+    with pytest.raises(
+        LockError, match=r"^cannot lock uv.lock again: no pyproject.toml; "
+    ):
+        lock_again(tmp_path, None, STATIC_LOCK, clean_env())
