@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: bake test check bench fleet chromium nginx clean
+.PHONY: bake test check bench fleet lock chromium nginx clean
 
 bake: $(READY)
 	rm -rf build/example-service  # build/ also holds fleet.json and fleet-update/
@@ -102,6 +102,12 @@ $(READY): requirements.txt
 	$(BIN)/python -c 'import pathlib, sys, sysconfig; pathlib.Path(sysconfig.get_path("purelib"), "checkout.pth").write_text(sys.argv[1] + "\n")' \
 		"$(abspath $(VENV)/checkout)"
 	touch $@
+
+# The baked service's uv.lock, locked again from PyPI for the baked
+# pyproject.toml (after changing its dependencies; LOCK_ARGS=--upgrade moves
+# every pin to the newest that fits); see testkit/lock.py.
+lock: $(READY)
+	$(BIN)/python -m testkit.lock $(LOCK_ARGS)
 
 clean:
 	rm -rf build $(VENV)

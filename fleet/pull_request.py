@@ -55,6 +55,11 @@ def pull_request(
             "run the tests, and push to this branch.\n\n"
             + "\n".join(f"- `{path}`" for path in conflicts)
         )
+        if "pyproject.toml" in conflicts:
+            conflict_text += (
+                "\n\nThen lock for the resolved `pyproject.toml`: `uv lock`, and "
+                "commit `uv.lock` with it."
+            )
     else:
         conflict_text = "None: the release merged cleanly into the service's files."
     parts = [

@@ -7,13 +7,13 @@ the clone the fleet then pushes from, with an empty home of its own.
 
 import io
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
 from fleet.git import archive
+from fleet.lock import uv_binary
 
 TIMEOUT = 900  # seconds for install and tests together, per service
 
@@ -56,8 +56,31 @@ def exported(clone: Path, destination: Path) -> Path:
     return destination
 
 
+def install_steps(work: Path, venv: Path, uv: str | None) -> list[list[str]] | str:
+    """How to install the service and its test tools into ``venv``, or why it cannot be.
+
+    A service with ``uv.lock`` installs exactly it, as its CI and image do
+    (``--locked`` refuses a lock out of step with pyproject.toml); one without
+    (baked before the template moved to uv) installs its ``dev`` extra.
+    """
+    python = str(venv / "bin" / "python")
+    if (work / "uv.lock").is_file():
+        if not uv:
+            return "uv is needed to install a service with uv.lock: pip install uv\n"
+        return [[uv, "sync", "--quiet", "--locked", "--python", sys.executable]]
+    if uv:
+        return [
+            [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+            [uv, "pip", "install", "--quiet", "--python", python, f"{work}[dev]"],
+        ]
+    return [
+        [sys.executable, "-m", "venv", str(venv)],
+        [python, "-m", "pip", "install", "--quiet", f"{work}[dev]"],
+    ]
+
+
 def run_service_tests(clone: Path, scratch: Path, log: Path) -> bool:
-    """Install the service with its dev extras and run its pytest, all in ``scratch``.
+    """Install the service with its test tools and run its pytest, all in ``scratch``.
 
     Every step's output goes to ``log``, for the team to read.
     """
@@ -70,20 +93,14 @@ def run_service_tests(clone: Path, scratch: Path, log: Path) -> bool:
         log.write_text(f"cannot export the branch's files: {error}\n", encoding="utf-8")
         return False
     python = venv / "bin" / "python"
-    found = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
-    uv = found if Path(found).exists() else None
+    uv = uv_binary()
     env = service_environment(home, uv)
     env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(scratch / "hypothesis")
-    if uv:
-        steps = [
-            [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
-            [uv, "pip", "install", "--quiet", "--python", str(python), f"{work}[dev]"],
-        ]
-    else:
-        steps = [
-            [sys.executable, "-m", "venv", str(venv)],
-            [str(python), "-m", "pip", "install", "--quiet", f"{work}[dev]"],
-        ]
+    env["UV_PROJECT_ENVIRONMENT"] = str(venv)  # uv sync's, outside the service's tree
+    steps = install_steps(work, venv, uv)
+    if isinstance(steps, str):
+        log.write_text(steps, encoding="utf-8")
+        return False
     steps.append([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"])
     with log.open("w", encoding="utf-8") as output:
         for step in steps:

@@ -18,13 +18,14 @@ from pathlib import Path
 from fleet.changelog import between
 from fleet.fleet_file import Fleet, FleetFileError, Service
 from fleet.git import GitError, git
+from fleet.lock import LOCK, LockError, lock_again, needs_lock, uv_binary
 from fleet.merge import apply_release
 from fleet.pull_request import commit_message, pull_request
 from fleet.releases import Template
 from fleet.render import Files, Renderer
 from fleet.report import Unreadable, clone_template, fetch, read_row, render
 from fleet.service import Clone
-from fleet.service_tests import run_service_tests
+from fleet.service_tests import run_service_tests, service_environment
 
 TESTS_AT_ONCE = os.cpu_count() or 1  # each suite mostly waits on one CPU
 # Who the update commits are from when git has no identity configured.
@@ -71,7 +72,7 @@ def update_fleet(fleet: Fleet, out: Path, push: bool, test: bool) -> list[Outcom
                 continue
             try:
                 outcome, branch = make_branch(service, clone, place, template, renderer)
-            except (Unreadable, GitError) as error:
+            except (Unreadable, GitError, LockError) as error:
                 outcome, branch = Outcome(service.name, error=str(error)), None
             except OSError as error:
                 message = (
@@ -174,8 +175,16 @@ def make_branch(
     merged[".cruft.json"] = moved_cruft_state(
         clone.files[".cruft.json"], latest, release
     )
+    relock = needs_lock(base, theirs, merged, outcome.conflicts)
+    if relock:  # made below, not merged
+        merged[LOCK] = theirs[LOCK]
+        outcome.conflicts = [path for path in outcome.conflicts if path != LOCK]
     work = place / "repo"
     write_changes(work, clone.files, merged)
+    if relock:
+        with tempfile.TemporaryDirectory(prefix="fleet-lock-") as home:
+            env = service_environment(Path(home), uv_binary())
+            lock_again(work, clone.files.get(LOCK), theirs[LOCK], env)
     outcome.branch = f"baseline/{release}"
     outcome.merge = "conflict" if outcome.conflicts else "clean"
     changelog = git("show", f"{latest}:CHANGELOG.md", cwd=template.clone)

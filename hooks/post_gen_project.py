@@ -10,8 +10,6 @@ import os
 import sys
 
 print(
-    f"\nBaked {os.getcwd()}. Next, in that directory:\n"
-    "  python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'\n"
-    "  .venv/bin/pytest\n",
+    f"\nBaked {os.getcwd()}. Next, in that directory:\n  uv sync\n  uv run pytest\n",
     file=sys.stderr,
 )

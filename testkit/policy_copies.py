@@ -18,9 +18,9 @@ from testkit.commands import python
 
 EXPECTED = "tests/expected.py"
 PINNED = "{{cookiecutter.project_slug}}/tests/test_security_headers.py"
-BAKED_README = "{{cookiecutter.project_slug}}/README.md"
+BAKED_MANUAL = "{{cookiecutter.project_slug}}/docs/baseline.md"
 BENCH_CLAIMS = "benchmarks/bench.py"
-COPIES = (EXPECTED, PINNED, BAKED_README, BENCH_CLAIMS)
+COPIES = (EXPECTED, PINNED, BAKED_MANUAL, BENCH_CLAIMS)
 
 # What describes one response rather than the policy.
 PER_RESPONSE = {
@@ -88,20 +88,20 @@ def check_pinned(project: Path) -> list[str]:
     return [f"{PINNED}: its pinned values disagree: {str(failure).strip()}"]
 
 
-def readme_table(project: Path) -> dict[str, str]:
-    """The baked README's header table: header -> its value cell."""
-    text = (project / "README.md").read_text()
+def manual_table(project: Path) -> dict[str, str]:
+    """The baked manual's header table: header -> its value cell."""
+    text = (project / "docs/baseline.md").read_text()
     table = text.split("| header | value | why |", 1)[1].split("\n\n", 1)[0]
     rows = [line.split("|") for line in table.splitlines()[2:]]
     return {cells[1].strip(): cells[2].strip() for cells in rows if len(cells) > 3}
 
 
-def check_readme(
+def check_manual(
     project: Path, https: dict[str, str], http: dict[str, str]
 ) -> list[str]:
-    table = readme_table(project)
+    table = manual_table(project)
     listed = {name for name, value in table.items() if "never sent" not in value}
-    found = disagreement(BAKED_README, listed, set(https))
+    found = disagreement(BAKED_MANUAL, listed, set(https))
     for name, cell in table.items():
         shown = CODE.findall(cell)
         if not shown or name not in https:
@@ -114,7 +114,7 @@ def check_readme(
             fits = shown[0] in sent
         if not fits:
             found.append(
-                f"{BAKED_README}: shows {name} as {shown[0]!r}, but {https[name]!r} is sent"
+                f"{BAKED_MANUAL}: shows {name} as {shown[0]!r}, but {https[name]!r} is sent"
             )
     return found
 
@@ -136,7 +136,7 @@ class Sent:
 
     https: dict[str, str]
     http: dict[str, str]
-    baked_copies: list[str]  # the pin's and the README's disagreements
+    baked_copies: list[str]  # the pin's and the manual's disagreements
 
 
 def sent_by_a_bake(workdir: Path, template: Path = TEMPLATE) -> Sent:
@@ -146,7 +146,7 @@ def sent_by_a_bake(workdir: Path, template: Path = TEMPLATE) -> Sent:
     https = policy_headers(report["https /"]["headers"])
     http = policy_headers(report["http /"]["headers"])
     return Sent(
-        https, http, [*check_pinned(project), *check_readme(project, https, http)]
+        https, http, [*check_pinned(project), *check_manual(project, https, http)]
     )
 
 

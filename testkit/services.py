@@ -20,6 +20,12 @@ from testkit.template_copy import template_repository
 BAKED = "{{cookiecutter.project_slug}}"
 SECURITY = f"{BAKED}/src/{{{{cookiecutter.package_name}}}}/security"
 PINNED_TESTS = f"{BAKED}/tests/test_security_headers.py"
+BAKED_LOCK = f"{BAKED}/uv.lock"
+PIP_TOOLS_LOCK = f"{BAKED}/requirements.txt"
+DEV_GROUP = "[dependency-groups]\ndev = ["
+DEV_EXTRA = "[project.optional-dependencies]\ndev = ["
+# A team's own dependency, one Flask's lock holds: locking needs no index.
+TEAMS_DEPENDENCY = '"blinker>=1.9"'
 
 
 def newest_changelog_release(changelog: Path = TEMPLATE / "CHANGELOG.md") -> str:
@@ -79,15 +85,22 @@ def released_template(destination: Path) -> Releases:
         f"v{major}.{int(minor) + 1}.0",
         f"v{major}.{int(minor) + 2}.0",
     ]
-    # The oldest release bakes no owned-files list, as releases before 3.1.0 did.
+    # The oldest release bakes no owned-files list, as releases before 3.1.0
+    # did, and a pip-tools lock, its tools an extra, as releases before 3.2.0.
     pyproject = template / BAKED / "pyproject.toml"
     with_owned_list = pyproject.read_text()
     start = with_owned_list.index("[tool.baseline]\n")
     end = with_owned_list.index("\n]\n", start) + 3
-    pyproject.write_text(with_owned_list[:start] + with_owned_list[end:].lstrip("\n"))
-    git("commit", "-qam", "As releases before the owned-files list", cwd=template)
+    before = with_owned_list[:start] + with_owned_list[end:].lstrip("\n")
+    pyproject.write_text(before.replace(DEV_GROUP, DEV_EXTRA, 1))
+    lock = (template / BAKED_LOCK).read_bytes()
+    git("mv", BAKED_LOCK, PIP_TOOLS_LOCK, cwd=template)
+    (template / PIP_TOOLS_LOCK).write_text("flask==3.1.3\n")
+    git("commit", "-qam", "As releases before 3.2.0", cwd=template)
     git("tag", "-a", tags[0], "-m", f"Baseline {tags[0][1:]}", cwd=template)
     pyproject.write_text(with_owned_list)
+    git("mv", PIP_TOOLS_LOCK, BAKED_LOCK, cwd=template)
+    (template / BAKED_LOCK).write_bytes(lock)
 
     edit_security(template, *ORIGIN_AGENT_CLUSTER)
     pinned = template / PINNED_TESTS
@@ -352,7 +365,9 @@ def build_fleet(root: Path) -> Fleet:
     (two_behind.work / "tests/test_our_referrer.py").write_text(
         OWN_REFERRER_TEST.format(package="two_behind")
     )
-    commit_and_push(two_behind, "Our analytics test")
+    deps = '"gunicorn>=23.0,<28"]'  # from before uv: its branch locks this again
+    edit(two_behind.work / "pyproject.toml", deps, f"{deps[:-1]}, {TEAMS_DEPENDENCY}]")
+    commit_and_push(two_behind, "Our analytics test, and blinker")
 
     edited = add("edited-policy", middle)
     policy = edited.work / "src/edited_policy/security/policy.py"

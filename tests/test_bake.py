@@ -17,9 +17,10 @@ BAKED_FILES = {
     ".gitignore",
     "Dockerfile",
     "gunicorn.conf.py",
-    "requirements.txt",
     ".pre-commit-config.yaml",
     "README.md",
+    "docs/baseline.md",
+    "uv.lock",
     "deploy/kubernetes.yaml",
     "deploy/nginx.conf",
     "pyproject.toml",
@@ -80,7 +81,10 @@ def test_command_line_bakes_hsts_off_and_deny_and_says_what_next(tmp_path):
         cwd=tmp_path,
     )
     project = (tmp_path / "payments-api").resolve()
-    assert f"\nBaked {project}. Next, in that directory:\n" in result.stderr
+    assert (
+        f"\nBaked {project}. Next, in that directory:\n  uv sync\n  uv run pytest\n"
+        in result.stderr
+    )
     report = live_headers(tmp_path / "payments-api", "payments_api")
     https = dict(report["https /"]["headers"])
     assert https["X-Frame-Options"] == "DENY"

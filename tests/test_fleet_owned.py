@@ -55,6 +55,7 @@ def test_it_covers_the_security_package_and_pinned_tests_new_files_too(baked):
         ".github/workflows/ci.yml",
         ".pre-commit-config.yaml",
         "deploy/nginx.conf",
+        "docs/baseline.md",
     ]:
         assert is_owned(path, patterns), path
     for path in [
@@ -65,20 +66,47 @@ def test_it_covers_the_security_package_and_pinned_tests_new_files_too(baked):
         "tests/conftest.py",
         "pyproject.toml",
         "README.md",
+        "uv.lock",
+        "docs/our-runbook.md",
         "src/ledger/security_notes.md",
     ]:
         assert not is_owned(path, patterns), path
 
 
-def test_the_baked_readme_lists_exactly_the_owned_patterns(baked):
-    readme = (baked / "README.md").read_text()
-    start = readme.index("`[tool.baseline] owned`")
-    section = readme[start : readme.index("Everything else is yours", start)]
+def test_the_baked_manual_lists_exactly_the_owned_patterns(baked):
+    manual = (baked / "docs/baseline.md").read_text()
+    start = manual.index(
+        "`[tool.baseline] owned`", manual.index("## Keeping up with the baseline")
+    )
+    section = manual[start : manual.index("Everything else is yours", start)]
     bullets = "\n".join(
         line for line in section.splitlines() if line.startswith(("- ", "  "))
     )
-    named = set(re.findall(r"`([^`\s]+)`", bullets)) - {"override", "EDIT"}
+    named = set(re.findall(r"`([^`\s]+)`", bullets)) - {"override", "EDIT", "README.md"}
     assert named == set(owned_patterns(read_tree(baked)))
+
+
+def test_the_readme_is_the_teams_page_and_the_manual_is_the_templates(baked):
+    """The README: what the service is, its commands, where things are, at most
+    100 lines; every link into the manual lands on one of its headings."""
+    readme = (baked / "README.md").read_text()
+    assert len(readme.splitlines()) <= 100
+    for command in ("uv sync\n", "uv run pytest\n", "uv run flask --app ledger run"):
+        assert command in readme, command
+    assert "`uv add NAME`" in readme
+    manual = (baked / "docs/baseline.md").read_text()
+    headings = {
+        re.sub(r"[^\w\s-]", "", line.lstrip("#").strip()).lower().replace(" ", "-")
+        for line in manual.splitlines()
+        if line.startswith("#")
+    }
+    links = re.findall(r"\]\((docs/baseline\.md)(?:#([\w-]+))?\)", readme)
+    assert links
+    for _, anchor in links:
+        assert not anchor or anchor in headings, anchor
+    for section in ("## Configuration", "### Extending the policy", "## Deploy"):
+        assert section in manual
+        assert section not in readme
 
 
 def test_the_template_docs_point_to_the_list():

@@ -3,9 +3,11 @@ service's own weekly check. On the fleet of tests/test_fleet_report.py."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 
 import pytest
 
@@ -14,7 +16,8 @@ from fleet.output import UPDATE_COLUMNS
 from fleet.releases import version
 from testkit import TEMPLATE
 from testkit.commands import clean_env, run
-from testkit.services import CDN_AND_LEGACY_CHARTS, EXCEPTION
+from testkit.lock import UV
+from testkit.services import CDN_AND_LEGACY_CHARTS, EXCEPTION, TEAMS_DEPENDENCY
 
 pytestmark = pytest.mark.xdist_group("fleet")
 LINKED_AND_PLAIN = [
@@ -255,6 +258,40 @@ def test_a_release_that_breaks_a_services_own_test_is_recorded_failed(updated):
     assert "FAILED tests/test_our_referrer.py::test_other_sites_see_our_origin" in log
     pr = (updated["work"] / "first/two-behind/PR.md").read_text()
     assert "The service's own tests failed on this branch" in pr
+
+
+def test_a_branch_from_before_uv_locks_again_and_installs_with_uv_sync_locked(
+    fleet, updated, tmp_path
+):
+    """two-behind was baked before uv.lock, and its team added a dependency:
+    its branch has the release's pyproject.toml with that dependency, and a
+    uv.lock locked for it, which ``uv sync --locked`` installed before its tests
+    ran (as it did the settings service's lock, which the release left as it was)."""
+    remote = fleet.services["two-behind"].remote
+    run("git", "cat-file", "-e", "main:requirements.txt", cwd=remote)
+    branch = f"baseline/{fleet.releases.tags[2]}"
+    gone = run(
+        "git", "cat-file", "-e", f"{branch}:requirements.txt", cwd=remote, check=False
+    )
+    assert gone.returncode != 0  # one lock: the pip-tools one went with the release
+    pyproject = branch_file(fleet, "two-behind", "pyproject.toml")
+    assert TEAMS_DEPENDENCY in pyproject
+    assert "[dependency-groups]\ndev = [" in pyproject
+    lock = branch_file(fleet, "two-behind", "uv.lock")
+    (own,) = [p for p in tomllib.loads(lock)["package"] if p["name"] == "two-behind"]
+    assert {"name": "blinker", "specifier": ">=1.9"} in own["metadata"]["requires-dist"]
+    for name in ("pyproject.toml", "uv.lock", "README.md"):
+        (tmp_path / name).write_text(branch_file(fleet, "two-behind", name))
+    run(UV, "lock", "--check", "--offline", "--python", sys.executable, cwd=tmp_path)
+    settings = fleet.services["settings"].work / "uv.lock"
+    assert branch_file(fleet, "settings", "uv.lock") == settings.read_text()
+    for name in ("two-behind", "settings"):
+        log = (updated["work"] / f"first/{name}/tests.log").read_text()
+        assert log.splitlines()[0].endswith(
+            f" sync --quiet --locked --python {sys.executable}"
+        ), log
+        assert re.search(r"^\$ \S+ -m pytest ", log, re.M), log
+        assert re.search(r"\d+ passed", log), log
 
 
 def test_the_conflict_shows_as_git_markers_and_in_pr_md(fleet, updated):

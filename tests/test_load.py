@@ -38,22 +38,17 @@ DEADLINE_SECONDS = 120
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> tuple[Path, Path]:
-    """A bake installed the way its Dockerfile does: the hashed lock, then the code.
+    """A bake installed the way its Dockerfile's build stage does: uv.lock's
+    runtime part (refusing a stale lock), then the service itself, not editable.
 
-    pip is this environment's, pointed at the new one with ``--python``: putting a
-    pip of its own into it (ensurepip) would take longer than the install.
-    """
+    uv is this environment's (the Makefile pins it, as the Dockerfile does)."""
     project = bake(tmp_path_factory.mktemp("load"))
-    venv = project / ".venv"
-    run("python3", "-m", "venv", "--without-pip", venv, cwd=project)
-    python = venv / "bin" / "python"
-
-    def pip(*args):
-        run(sys.executable, "-m", "pip", "--python", python, *args, cwd=project)
-
-    pip("install", "-q", "--require-hashes", "-r", "requirements.txt")
-    pip("install", "-q", "--no-deps", ".")
-    pip("check")
+    uv = Path(sys.executable).parent / "uv"
+    for last in ("--no-install-project", "--no-editable"):
+        run(uv, "sync", "--quiet", "--locked", "--no-dev", last,
+            "--python", sys.executable, cwd=project)  # fmt: skip
+    python = project / ".venv" / "bin" / "python"
+    run(uv, "pip", "check", "--quiet", "--python", python, cwd=project)
     return python, project
 
 

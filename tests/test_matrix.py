@@ -6,13 +6,16 @@ here as a changed row.
 """
 
 import re
+import sys
+import tomllib
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
 from testkit.bake import bake, baked_lint, baked_pytest, live_headers
-from testkit.commands import CACHE, python
+from testkit.commands import CACHE, python, run
+from testkit.lock import LOCK, UV, templated
 from tests.expected import (
     CSP_NONE,
     CSP_SELF,
@@ -154,6 +157,21 @@ def test_baked_code_passes_mypy_strict(combination, worker_id):
     python("-m", "mypy", "--cache-dir", cache, cwd=project)
 
 
+def test_the_lock_is_the_one_uv_makes_for_the_baked_pyproject(combination):
+    """uv takes the baked lock as up to date for this bake's pyproject.toml
+    (offline: the bake needs no network, and neither does this), its entries
+    are in uv's order, and it is the template's lock with only the service's
+    entry placed, so ``uv lock`` would write the same file."""
+    _, project = combination
+    run(UV, "lock", "--check", "--offline", "--quiet", "--python", sys.executable,
+        cwd=project)  # fmt: skip
+    lock = (project / "uv.lock").read_text()
+    names = [package["name"] for package in tomllib.loads(lock)["package"]]
+    assert names == sorted(names)
+    assert project.name in names
+    assert templated(lock, project.name) == LOCK.read_text()
+
+
 def test_live_headers_match_the_answers(combination):
     row, project = combination
     report = live_headers(project, row.package)
@@ -180,7 +198,7 @@ def test_live_headers_match_the_answers(combination):
 
 
 GITHUB_EXPRESSION = re.compile(r"\$\{\{ [\w.-]+ \}\}")
-# The baked README and security package show how a page writes its nonce and
+# The baked manual and security package show how a page writes its nonce and
 # a script's integrity, in Flask's Jinja.
 JINJA_EXAMPLES = (
     "{{ csp_nonce() }}",

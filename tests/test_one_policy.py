@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from testkit.policy_copies import (
-    BAKED_README,
+    BAKED_MANUAL,
     BENCH_CLAIMS,
     COPIES,
     EXPECTED,
@@ -66,10 +66,10 @@ def test_a_header_added_to_the_code_alone_names_every_copy(tmp_path):
             '"Referrer-Policy": "strict-origin',
             '"Referrer-Policy": "no-referrer',
         ),
-        (BAKED_README, "| `nosniff` |", "| `sniff` |"),
+        (BAKED_MANUAL, "| `nosniff` |", "| `sniff` |"),
         (BENCH_CLAIMS, '    "X-DNS-Prefetch-Control",\n', ""),
     ],
-    ids=["expected", "pinned-test", "baked-readme", "bench-claims"],
+    ids=["expected", "pinned-test", "baked-manual", "bench-claims"],
 )
 def test_a_copy_changed_alone_is_named(tmp_path, as_it_is, copy, old, new):
     template = template_repository(tmp_path / "template")

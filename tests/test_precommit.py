@@ -11,13 +11,14 @@ pytestmark = pytest.mark.xdist_group(
 )  # one worker builds any missing hook environment, while the others test on
 
 
-def pre_commit_all_files(project):
+def pre_commit_all_files(project, *hook: str):
     run("git", "init", "-q", cwd=project)
     run("git", "add", "-A", cwd=project)
     return python(
         "-m",
         "pre_commit",
         "run",
+        *hook,
         "--all-files",
         cwd=project,
         env=pre_commit_env(),
@@ -35,6 +36,7 @@ def test_pre_commit_passes_on_a_fresh_bake_changing_nothing(baked_defaults):
         "hadolint",
         "check github workflows",
         "zizmor (workflow security)",
+        "uv.lock in step with pyproject.toml",
     ):
         assert f"{hook}..." in result.stdout
     assert "Failed" not in result.stdout
@@ -47,6 +49,19 @@ def test_pre_commit_catches_a_lint_error(baked_defaults):
     result = pre_commit_all_files(baked_defaults)
     assert result.returncode == 1
     assert "F821" in result.stdout
+
+
+def test_pre_commit_refuses_a_lock_out_of_step_with_pyproject(baked_defaults):
+    """A dependency added to pyproject.toml by hand, without ``uv lock``."""
+    pyproject = baked_defaults / "pyproject.toml"
+    text = pyproject.read_text()
+    assert '"gunicorn>=23.0,<28"]' in text
+    pyproject.write_text(
+        text.replace('"gunicorn>=23.0,<28"]', '"gunicorn>=23.0,<28", "blinker>=1.9"]')
+    )
+    result = pre_commit_all_files(baked_defaults, "uv-lock")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "The lockfile at `uv.lock` needs to be updated" in result.stdout
 
 
 def test_the_template_repository_passes_its_own_pre_commit(tmp_path):

@@ -2,11 +2,13 @@
 
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 
+from testkit import TEMPLATE
 from testkit.bake import bake
 from testkit.commands import run
 
@@ -44,12 +46,60 @@ def test_dockerfile_runs_gunicorn_as_a_non_root_user(project):
     assert instructions[0][1].startswith("python:3.11-slim")
 
 
-def test_dockerfile_installs_locked_dependencies_before_the_code(project):
-    instructions = dockerfile_instructions(project)
-    order = [f"{op} {arg}" for op, arg in instructions]
-    lock_install = next(i for i, s in enumerate(order) if "--require-hashes" in s)
-    code_copy = order.index("COPY src ./src")
-    assert order.index("COPY requirements.txt ./") < lock_install < code_copy
+def stages(project: Path) -> list[list[str]]:
+    """The Dockerfile's stages, each as its instructions ("OP args"), FROM first."""
+    found: list[list[str]] = []
+    for op, arg in dockerfile_instructions(project):
+        if op == "FROM":
+            found.append([])
+        found[-1].append(f"{op} {arg}")
+    return found
+
+
+def test_dockerfile_builds_the_lock_with_uv_and_runs_without_it(project):
+    """The build stage installs exactly uv.lock (uv pinned, from PyPI), the
+    dependencies before the code so code changes reuse that layer; the runtime
+    stage takes only the environment and gunicorn's settings."""
+    build, runtime = stages(project)
+    assert build[0] == "FROM python:3.11-slim AS build"
+    assert f"RUN pip install --no-cache-dir uv=={uv_pins(project)[0]}" in build
+    sync = [i for i, s in enumerate(build) if " uv sync " in s]
+    assert [build[i].split(" uv ", 1)[1] for i in sync] == [
+        "sync --locked --no-dev --no-install-project",
+        "sync --locked --no-dev --no-editable",
+    ]
+    assert build.index("COPY pyproject.toml uv.lock ./") < sync[0]
+    assert sync[0] < build.index("COPY src ./src") < sync[1]
+    assert runtime[0] == "FROM python:3.11-slim"
+    copies = [s for s in runtime if s.startswith("COPY")]
+    assert copies == [
+        "COPY --from=build /app/.venv ./.venv",
+        "COPY gunicorn.conf.py ./",
+    ]
+    assert not [s for s in runtime if s.startswith("RUN") and "useradd" not in s]
+    assert any(
+        s.startswith("ENV ") and 'PATH="/app/.venv/bin:$PATH"' in s for s in runtime
+    )
+
+
+def uv_pins(project: Path) -> list[str]:
+    """Every uv version the bake pins: the image's, CI's and pre-commit's."""
+    texts = [
+        (project / name).read_text()
+        for name in (
+            "Dockerfile",
+            ".github/workflows/ci.yml",
+            ".pre-commit-config.yaml",
+        )
+    ]
+    return [pin for text in texts for pin in re.findall(r"\buv==([\w.]+)", text)]
+
+
+def test_one_uv_version_everywhere_the_same_as_the_templates(project):
+    pins = uv_pins(project)
+    assert len(pins) == 3, pins
+    makefile = (TEMPLATE / "Makefile").read_text()
+    assert set(pins) == set(re.findall(r"^UV_VERSION := ([\w.]+)$", makefile, re.M))
 
 
 def test_dockerfile_healthcheck_hits_healthz(project):
@@ -110,13 +160,14 @@ def test_workflow_runs_lint_and_tests_on_push_and_pull_request(project):
     steps = ci["jobs"]["test"]["steps"]
     commands = "\n".join(step.get("run", "") for step in steps)
     for command in (
-        "--require-hashes --requirement requirements.txt",
-        "ruff check .",
-        "ruff format --check .",
-        "mypy",
-        "pytest",
+        'uv sync --locked --python "$(command -v python)"',
+        "uv run --no-sync ruff check .",
+        "uv run --no-sync ruff format --check .",
+        "uv run --no-sync mypy",
+        "uv run --no-sync pytest",
     ):
         assert command in commands
+    assert "requirements" not in commands
 
 
 def test_baseline_workflow_checks_the_template_weekly_with_read_only_rights(project):
@@ -171,16 +222,26 @@ def test_workflow_actions_are_pinned_to_commits(project, name):
     assert actions_used(project, name)
 
 
-def test_dependabot_watches_pip_and_actions(project):
+def test_dependabot_watches_the_uv_lock_and_actions(project):
     config = yaml.safe_load((project / ".github/dependabot.yml").read_text())
     assert {u["package-ecosystem"] for u in config["updates"]} == {
-        "pip",
+        "uv",
         "github-actions",
     }
 
 
-def pinned_versions(project: Path) -> dict[str, str]:
-    text = (project / "requirements.txt").read_text()
+def runtime_requirements(project: Path, destination: Path) -> Path:
+    """The runtime part of uv.lock as a requirements file, as ``uv export`` writes one."""
+    exported = destination / "requirements.txt"
+    run(
+        BIN / "uv", "export", "--frozen", "--no-dev", "--no-emit-project", "--quiet",
+        "--format", "requirements-txt", "--output-file", exported, cwd=project,
+    )  # fmt: skip
+    return exported
+
+
+def pinned_versions(requirements: Path) -> dict[str, str]:
+    text = requirements.read_text()
     return dict(re.findall(r"^([a-z0-9-]+)==([\w.]+) \\$", text, re.MULTILINE))
 
 
@@ -188,51 +249,37 @@ def pinned_versions(project: Path) -> dict[str, str]:
 def test_lock_installs_with_its_hashes_on_every_python_ci_tests(
     project, tmp_path, python_version
 ):
-    """The lock installs on each Python the workflow tests: every pin has a wheel
-    for it on the runner (x86_64 Linux), pure Python or built for that version,
-    and that wheel's hash is in the lock. A pin with only an sdist would need a
-    compiler in CI; a wheel published after the lock was made fails
+    """The lock's runtime part installs on each Python the workflow tests: every
+    pin has a wheel for it on the runner (x86_64 Linux), pure Python or built for
+    that version, and that wheel's hash is in the lock. A pin with only an sdist
+    would need a compiler in the image; a wheel that is not the locked one fails
     --require-hashes."""
+    requirements = runtime_requirements(project, tmp_path)
     run(
-        BIN / "python",
-        "-m",
-        "pip",
-        "download",
-        "--quiet",
-        "--no-deps",
-        "--only-binary=:all:",
-        "--implementation",
-        "cp",
-        "--python-version",
-        python_version,
-        "--platform",
-        "manylinux_2_17_x86_64",
-        "--require-hashes",
-        "--requirement",
-        "requirements.txt",
-        "--dest",
-        tmp_path,
+        BIN / "python", "-m", "pip", "download", "--quiet", "--no-deps",
+        "--only-binary=:all:", "--implementation", "cp",
+        "--python-version", python_version, "--platform", "manylinux_2_17_x86_64",
+        "--require-hashes", "--requirement", requirements, "--dest", tmp_path / "wheels",
         cwd=project,
-    )
-    wheels = sorted(path.name for path in tmp_path.glob("*.whl"))
-    assert len(wheels) == len(pinned_versions(project)), wheels
+    )  # fmt: skip
+    wheels = sorted(path.name for path in (tmp_path / "wheels").glob("*.whl"))
+    assert len(wheels) == len(pinned_versions(requirements)), wheels
 
 
-def test_lock_pins_every_runtime_dependency_with_hashes(project):
-    text = (project / "requirements.txt").read_text()
-    pinned = pinned_versions(project)
+def test_the_lock_pins_every_package_with_hashes_from_pypi_alone(project):
+    lock = tomllib.loads((project / "uv.lock").read_text())
+    packages = {p["name"]: p for p in lock["package"]}
     assert {
-        "flask",
-        "werkzeug",
-        "gunicorn",
-        "jinja2",
-        "markupsafe",
-        "itsdangerous",
-        "click",
-        "blinker",
-    } <= set(pinned)
-    for name in pinned:
-        block = text.split(f"{name}==", 1)[1].split("\n    # via", 1)[0]
-        assert "--hash=sha256:" in block, name
-    assert "file:" not in text
-    assert not re.search(r"^--(extra-)?index-url", text, re.MULTILINE)
+        "flask", "werkzeug", "gunicorn", "jinja2", "markupsafe", "itsdangerous",
+        "click", "blinker", "pytest", "ruff", "mypy", "hypothesis", "trustme",
+    } <= set(packages)  # fmt: skip
+    own = packages.pop(project.name)
+    assert own["source"] == {"editable": "."}
+    for name, package in packages.items():
+        assert package["source"] == {"registry": "https://pypi.org/simple"}, name
+        files = [*package.get("wheels", []), *filter(None, [package.get("sdist")])]
+        assert files, name
+        for file in files:
+            assert file["hash"].startswith("sha256:"), name
+            assert file["url"].startswith("https://files.pythonhosted.org/"), name
+    assert not list(project.glob("requirements*.txt"))  # no second lock
