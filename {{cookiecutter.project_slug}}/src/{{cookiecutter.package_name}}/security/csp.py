@@ -177,7 +177,9 @@ def add_sources(current: list[str], sources: Sequence[str]) -> None:
             current.append(source)
 
 
-def check_csp_source(directive: str, source: str, where: str, floor: Floor) -> None:
+def source_refusal(directive: str, source: str) -> str | None:
+    """Why the floor refuses ``source`` in ``directive`` of a setting, or None
+    (``live`` asks the same of a deployment's CSP)."""
     why = source_weakness(directive, source)
     if directive == "object-src" and why is None:
         why = "object-src stays 'none' (no plugins)"
@@ -185,6 +187,11 @@ def check_csp_source(directive: str, source: str, where: str, floor: Floor) -> N
         why = "base-uri stays 'self'"
     elif directive == "frame-ancestors" and why is None:
         why = "other origins may frame one view only, with override(frame_ancestors=[...])"
+    return why
+
+
+def check_csp_source(directive: str, source: str, where: str, floor: Floor) -> None:
+    why = source_refusal(directive, source)
     if why:
         floor.allow(f"{directive} {source}", f"{where}: {directive} {source}", why)
 

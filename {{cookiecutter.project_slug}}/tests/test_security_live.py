@@ -1,0 +1,132 @@
+"""A deployment's headers against the floor and against what the service sends.
+
+``security.live`` is what ``flask security check`` and the platform team's
+fleet report both judge a deployment with; these are its rules on header
+lists, with no server (the check's own tests serve them).
+"""
+
+from {{ cookiecutter.package_name }}.security import live, policy
+
+CDN = {"img-src": ["https://cdn.example.com"]}
+EVAL = {"script-src": ["'unsafe-eval'"]}
+EVAL_EXCEPTION = {"script-src 'unsafe-eval'": "legacy chart library, SEC-4242"}
+
+
+def headers(**settings) -> list[tuple[str, str]]:
+    """What every page gets over https with the baked answers and ``settings``."""
+    return policy.build({**policy.BAKED_ANSWERS, **settings}).https
+
+
+def replaced(sent, name: str, value: str | None) -> list[tuple[str, str]]:
+    """``sent`` as a proxy passes it on: ``name`` dropped, or given ``value``."""
+    kept = [(n, v) for n, v in sent if n != name]
+    return kept if value is None else [*kept, (name, value)]
+
+
+def details(problems) -> list[str]:
+    return [problem.describe() for problem in problems]
+
+
+def test_the_baseline_meets_its_own_floor_and_matches_itself():
+    sent = headers()
+    expected = live.expected_from_policy(policy.build(policy.BAKED_ANSWERS))
+    assert live.below_floor(sent, {}) == []
+    assert live.assess(expected, sent, {}) == []
+    assert live.verdict([]) == "ok"
+    assert set(live.REQUIRED_DIRECTIVES) >= {"default-src", "object-src", "base-uri"}
+
+
+def test_a_registered_exception_served_as_registered_meets_the_floor():
+    sent = headers(CSP_EXTEND=EVAL, SECURITY_EXCEPTIONS=EVAL_EXCEPTION)
+    assert live.below_floor(sent, EVAL_EXCEPTION) == []
+    assert details(live.below_floor(sent, {})) == [
+        "Content-Security-Policy: script-src 'unsafe-eval' is below the floor "
+        "and not a registered exception"
+    ]
+
+
+def test_a_proxys_csp_with_unsafe_inline_is_below_the_floor_and_named_once():
+    sent = headers(CSP_EXTEND=CDN)
+    expected = live.expected_from_policy(
+        policy.build({**policy.BAKED_ANSWERS, "CSP_EXTEND": CDN})
+    )
+    weakened = replaced(
+        sent,
+        "Content-Security-Policy",
+        "default-src 'self' 'unsafe-inline'; object-src 'none'",
+    )
+    problems = live.assess(expected, weakened, EVAL_EXCEPTION)
+    assert live.verdict(problems) == "below-floor"
+    described = details(problems)
+    assert (
+        "Content-Security-Policy: default-src 'unsafe-inline' is below the floor and not a registered exception"
+        in described
+    )
+    assert "Content-Security-Policy: no base-uri, which the floor requires" in described
+    assert not [d for d in described if d.startswith("Content-Security-Policy is ")]
+
+
+def test_a_stripped_csp_is_missing_below_the_floor():
+    problems = live.assess(
+        None, replaced(headers(), "Content-Security-Policy", None), {}
+    )
+    assert details(problems) == ["Content-Security-Policy missing"]
+    assert problems[0].floor
+
+
+def test_a_different_referrer_policy_differs_and_a_views_cache_control_does_not():
+    expected = live.expected_from_policy(policy.build(policy.BAKED_ANSWERS))
+    sent = replaced(headers(), "Referrer-Policy", "no-referrer")
+    sent = replaced(sent, "Cache-Control", "public, max-age=60")
+    problems = live.assess(expected, sent, {})
+    assert live.verdict(problems) == "differs"
+    assert [(p.header, p.kind) for p in problems] == [("Referrer-Policy", "different")]
+    assert "its repository says 'strict-origin-when-cross-origin'" in problems[
+        0
+    ].describe("its repository says")
+
+
+def test_a_pages_nonce_is_what_the_service_sends_and_meets_the_floor():
+    built = policy.build(policy.BAKED_ANSWERS)
+    expected = live.expected_from_policy(built)
+    (nonce_csp,) = [v for n, v in built.nonce_https if n == "Content-Security-Policy"]
+    sent = replaced(
+        headers(), "Content-Security-Policy", nonce_csp.replace("\n", "cmFuZG9t")
+    )
+    assert live.assess(expected, sent, {}) == []
+
+
+def test_hsts_below_the_baked_answers_is_below_the_floor_unless_registered():
+    shorter = replaced(headers(), "Strict-Transport-Security", "max-age=60")
+    problems = details(live.below_floor(shorter, {}))
+    if policy.BAKED_HSTS:
+        assert problems[0] == (
+            "Strict-Transport-Security: max-age=60 is below the floor and not a registered exception"
+        )
+        assert (
+            live.below_floor(
+                replaced(shorter, "Strict-Transport-Security", None),
+                {"HSTS=false": "r"},
+            )
+            == []
+        )
+        assert details(live.below_floor(shorter, {}, https=False)) == []
+    else:
+        assert problems == []
+
+
+def test_framing_and_permissions_below_the_baked_answers():
+    sameorigin = replaced(headers(), "X-Frame-Options", "SAMEORIGIN")
+    starred = replaced(headers(), "Permissions-Policy", "camera=*")
+    if policy.BAKED_FRAME_POLICY == "DENY":
+        assert details(live.below_floor(sameorigin, {})) == [
+            "X-Frame-Options: SAMEORIGIN is below the floor and not a registered exception"
+        ]
+    else:
+        assert live.below_floor(sameorigin, {}) == []
+    described = details(live.below_floor(starred, {}))
+    assert (
+        "Permissions-Policy: camera=* is below the floor and not a registered exception"
+        in described
+    )
+    assert "Permissions-Policy: microphone not listed (browsers allow it)" in described
