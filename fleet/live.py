@@ -1,0 +1,106 @@
+"""The live view: what a service's URL sends, judged by the template's own
+``security.live`` at the service's release, against the floor (less the
+exceptions its config.py registers) and against what its repository says.
+
+What the repository says is what the template's ``policy.build`` at that
+release makes of the settings in the service's config.py, read as literals:
+the headers every page without an override gets. Nothing of the service is
+imported or run. A release from before ``security.live`` is judged by the
+newest release's ``security.live``, with its own release's headers.
+"""
+
+from types import ModuleType
+
+from fleet.fetch import Fetched
+from fleet.releases import Template
+from fleet.render import Renderer
+from fleet.service import Clone, security_exceptions
+from fleet.template_code import CodeError, Loader, SecurityCode, literal_settings
+
+
+class Judge:
+    """Judges each service's fetched headers; template code loaded once per release."""
+
+    def __init__(self, template: Template, renderer: Renderer, loader: Loader):
+        self.template = template
+        self.renderer = renderer
+        self.loader = loader
+
+    def code(self, commit: str, answers: dict) -> SecurityCode:
+        try:
+            files = self.renderer.files(commit, answers)
+            reference = self.renderer.files(commit, {})  # the default answers
+        except Exception as error:  # cookiecutter's errors share no base class
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise CodeError(
+                f"cannot render the template at {commit[:12]}: {first}"
+            ) from None
+        answers = {k: v for k, v in answers.items() if not k.startswith("_")}
+        return self.loader.load(f"{commit} {sorted(answers.items())}", files, reference)
+
+    def judge(
+        self, fetched: Fetched, clone: Clone | None, baseline: str | None
+    ) -> tuple[str, list[str]]:
+        """(live, findings) for one service's answer."""
+        if fetched.error is not None:
+            return "unreachable", [fetched.error]
+        newest = self.template.commit_of(self.template.latest or "HEAD") or ""
+        commit = (
+            self.template.commit_of(clone.commit or "")
+            if clone is not None and clone.linked
+            else None
+        )
+        notes = []
+        answers = clone.answers if clone is not None else {}
+        if commit is None:
+            release = self.template.latest or newest[:12]
+            notes.append(
+                f"no release recorded: judged by the floor of {release} with "
+                f"{'its' if answers else 'the default'} answers"
+            )
+        else:
+            release = baseline or commit[:12]
+        code = self.code(commit or newest, answers)
+        live = code.live or self.code(newest, answers).live
+        if live is None:
+            raise CodeError(
+                f"no release of the template up to {release} judges live headers"
+            )
+        exceptions = security_exceptions(clone) if clone is not None else {}
+        if exceptions is None:
+            notes.append(
+                "SECURITY_EXCEPTIONS is not a literal in config.py: none is taken as registered"
+            )
+        expected = None
+        if commit is not None and clone is not None:
+            expected, why = self.repository_says(
+                code, live, clone, release, fetched.https
+            )
+            if why:
+                notes.append(f"only the floor is compared: {why}")
+        problems = live.assess(
+            expected, fetched.headers, exceptions or {}, fetched.https
+        )
+        findings = [p.describe(f"its repository at {release} says") for p in problems]
+        return live.verdict(problems), findings + notes
+
+    def repository_says(
+        self,
+        code: SecurityCode,
+        live: ModuleType,
+        clone: Clone,
+        release: str,
+        https: bool,
+    ) -> tuple[list | None, str | None]:
+        """The headers its repository says every plain page gets, or (None, why not)."""
+        config = clone.files.get(f"src/{clone.package}/config.py")
+        settings, why = literal_settings(config)
+        if settings is None:
+            return None, f"{why}, so what its repository sends is not known"
+        try:
+            built = code.policy.build(settings)
+        except KeyError as error:
+            return None, f"config.py has no {error.args[0]}, which {release} reads"
+        except Exception as error:  # a refusal of the floor, say
+            return None, f"its settings do not build at {release}: {error}"
+        return live.expected_from_policy(built, https), None
