@@ -165,9 +165,10 @@ def ask(
 
 
 def reason(error: Exception, host: str, timeout: float) -> str:
-    """Why there was no answer, in words (http.client errors are not OSErrors)."""
+    """Why there was no answer, in the words of the template's ``security check``
+    (tests/test_fleet_live.py holds the two to the same words)."""
     if isinstance(error, ssl.SSLCertVerificationError):
-        return f"certificate: not accepted: {error.verify_message}"
+        return f"TLS certificate not accepted: {error.verify_message}"
     if isinstance(error, ssl.SSLError):
         return f"TLS failed: {error.reason or error}"
     if isinstance(error, socket.gaierror):
@@ -179,7 +180,7 @@ def reason(error: Exception, host: str, timeout: float) -> str:
     if isinstance(error, OSError):
         return error.strerror or str(error) or type(error).__name__
     if isinstance(error, http.client.HTTPException):
-        return f"not an HTTP answer ({type(error).__name__})"
+        return f"not an HTTP answer ({type(error).__name__}: {error})"
     return f"bad URL: {error}"
 
 

@@ -25,6 +25,12 @@ class Judge:
         self.template = template
         self.renderer = renderer
         self.loader = loader
+        self.commits: dict[str, str | None] = {}  # revision -> commit, asked once
+
+    def commit_of(self, revision: str) -> str | None:
+        if revision not in self.commits:
+            self.commits[revision] = self.template.commit_of(revision)
+        return self.commits[revision]
 
     def code(self, commit: str, answers: dict) -> SecurityCode:
         try:
@@ -44,9 +50,9 @@ class Judge:
         """(live, findings) for one service's answer."""
         if fetched.error is not None:
             return "unreachable", [fetched.error]
-        newest = self.template.commit_of(self.template.latest or "HEAD") or ""
+        newest = self.commit_of(self.template.latest or "HEAD") or ""
         commit = (
-            self.template.commit_of(clone.commit or "")
+            self.commit_of(clone.commit or "")
             if clone is not None and clone.linked
             else None
         )
@@ -55,7 +61,7 @@ class Judge:
         if commit is None:
             release = self.template.latest or newest[:12]
             notes.append(
-                f"no release recorded: judged by the floor of {release} with "
+                f"its release is not known: judged by the floor of {release} with "
                 f"{'its' if answers else 'the default'} answers"
             )
         else:

@@ -112,7 +112,7 @@ def test_baked_tests_catch_a_weakened_policy(baked_defaults):
         '("X-Content-Type-Options", "nosniff"),',
         "",
         "tests/test_security_headers.py",
-    "tests/test_security_live.py",
+        "tests/test_security_live.py",
     )
     assert result.returncode == 1
     assert "X-Content-Type-Options" in result.stdout
@@ -125,7 +125,7 @@ def test_baked_tests_catch_a_clobbering_hook(baked_defaults):
         "if lowered not in present:",
         "if True:",
         "tests/test_security_headers.py",
-    "tests/test_security_live.py",
+        "tests/test_security_live.py",
         "tests/test_routes.py",
     )
     assert result.returncode == 1

@@ -13,9 +13,12 @@ import contextlib
 import json
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -25,9 +28,10 @@ from fleet.render import Renderer
 from fleet.report import Report, Row, summarise
 from fleet.template_code import CodeError, Loader, literal_settings
 from testkit.browser import chromium
-from testkit.commands import run
+from testkit.commands import clean_env, run
 from testkit.deployments import (
     NGINX,
+    SECRET,
     Front,
     certificates,
     nginx,
@@ -64,7 +68,7 @@ def nginx_binary():
 
 @pytest.fixture(scope="module")
 def live(fleet, tmp_path_factory):
-    """Every state at once: (rows by name, the report's result, fleet file, page, mark)."""
+    """Every state at once, the report run once over them all."""
     root = tmp_path_factory.mktemp("live")
     _, middle, newest = fleet.releases.tags
     template = fleet.releases.template
@@ -130,25 +134,67 @@ def live(fleet, tmp_path_factory):
             f"repo = {json.dumps(str(two_behind))}",
         ]
         fleet_file.write_text("\n".join(lines) + "\n")
+        # What each service's own `security check` says of the same deployments.
+        checked = {
+            **security_check(
+                settings_build,
+                ours.ca,
+                urls,
+                ["settings", "hidden-csp", "inline-csp", "another-ca", "closed"],
+            ),
+            **security_check(stale.work, ours.ca, urls, ["stale"]),
+        }
         page = root / "fleet.html"
         result = run(
             sys.executable, "-m", "fleet", "report", fleet_file,
             "--json", root / "fleet.json", "--html", page, cwd=root, check=False,
         )  # fmt: skip
     rows = json.loads((root / "fleet.json").read_text())
-    return {row["name"]: row for row in rows}, result, fleet_file, page, mark
+    return Live(
+        {row["name"]: row for row in rows}, result, fleet_file, page, mark, checked
+    )
+
+
+@dataclass
+class Live:
+    rows: dict[str, dict]  # the JSON's rows, by name
+    result: subprocess.CompletedProcess  # of python -m fleet report
+    fleet_file: Path
+    page: Path
+    mark: Path  # written if the marked service's config.py is ever imported
+    checked: dict[str, str]  # `security check`'s line for the same deployment
+
+
+def security_check(
+    project, cafile, urls: dict[str, str], names: list[str]
+) -> dict[str, str]:
+    """``flask security check`` in the deployment's settings: its line per name."""
+    package = project.name.replace("-", "_")
+    result = run(
+        sys.executable, "-m", "flask", "--app", package, "security", "check",
+        "--cafile", cafile, *(urls[n] for n in names),
+        cwd=project, check=False,
+        env=clean_env(
+            PYTHONPATH=str(project / "src"),
+            FLASK_SECRET_KEY=SECRET,
+            FLASK_TRUSTED_PROXY_HOPS="1",
+        ),
+    )  # fmt: skip
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(names), result.stdout + result.stderr
+    return dict(zip(names, lines, strict=True))
 
 
 def test_a_deployment_as_its_repository_says_with_its_exception_is_ok(live):
-    rows = live[0]
+    rows = live.rows
     assert rows["settings"]["exceptions"] == EXCEPTION  # 'unsafe-eval', registered
     assert (rows["settings"]["live"], rows["settings"]["live_findings"]) == ("ok", [])
 
 
 def test_a_deployment_of_the_previous_release_differs_naming_the_header(fleet, live):
     newest = fleet.releases.tags[2]
-    assert live[0]["stale"]["baseline"] == newest
-    assert (live[0]["stale"]["live"], live[0]["stale"]["live_findings"]) == (
+    assert live.rows["stale"]["baseline"] == newest
+    assert (live.rows["stale"]["live"], live.rows["stale"]["live_findings"]) == (
         "differs",
         [
             "Referrer-Policy is 'strict-origin-when-cross-origin', "
@@ -158,7 +204,7 @@ def test_a_deployment_of_the_previous_release_differs_naming_the_header(fleet, l
 
 
 def test_a_proxy_that_hides_the_csp_is_below_the_floor(live):
-    row = live[0]["hidden-csp"]
+    row = live.rows["hidden-csp"]
     assert (row["live"], row["live_findings"]) == (
         "below-floor",
         ["Content-Security-Policy missing"],
@@ -166,7 +212,7 @@ def test_a_proxy_that_hides_the_csp_is_below_the_floor(live):
 
 
 def test_a_proxys_csp_with_unsafe_inline_is_below_the_floor(live):
-    row = live[0]["inline-csp"]
+    row = live.rows["inline-csp"]
     assert (row["live"], row["live_findings"]) == (
         "below-floor",
         [
@@ -181,20 +227,20 @@ def test_a_proxys_csp_with_unsafe_inline_is_below_the_floor(live):
     [
         (
             "another-ca",
-            "certificate: not accepted: unable to get local issuer certificate",
+            "TLS certificate not accepted: unable to get local issuer certificate",
         ),
         ("closed", "connection refused"),
         ("silent", "no answer within 2 s"),
     ],
 )
 def test_what_gives_no_answer_is_unreachable_saying_why(live, name, finding):
-    row = live[0][name]
+    row = live.rows[name]
     assert (row["live"], row["live_findings"]) == ("unreachable", [finding])
     assert row["error"] is None  # its repository was read
 
 
 def test_a_config_py_that_runs_code_is_never_imported_and_only_the_floor_counts(live):
-    rows, _, _, _, mark = live
+    rows, mark = live.rows, live.mark
     assert not mark.exists()
     assert rows["marked"]["live"] == "ok"
     (note,) = rows["marked"]["live_findings"]
@@ -202,14 +248,36 @@ def test_a_config_py_that_runs_code_is_never_imported_and_only_the_floor_counts(
     assert note.endswith(" runs code, so what its repository sends is not known")
 
 
+@pytest.mark.parametrize(
+    "name", ["settings", "hidden-csp", "inline-csp", "another-ca", "closed", "stale"]
+)
+def test_the_services_own_security_check_says_the_same(fleet, live, name):
+    """Run where the repository is (its settings): the same verdict, the same
+    findings, in the check's words for whose the expected side is."""
+    row, line = live.rows[name], live.checked[name]
+    word, _, rest = line.partition(" ")
+    assert word == {"ok": "OK", "unreachable": "ERROR"}.get(row["live"], "MISMATCH")
+    if word == "OK":
+        assert row["live_findings"] == []
+        return
+    found = rest.split(": ", 1)[1].split("; ")
+    ours = [
+        finding.replace(
+            f"its repository at {row['baseline']} says", "the service sends"
+        )
+        for finding in row["live_findings"]
+    ]
+    assert found == ours
+
+
 def test_a_service_without_url_has_no_live_view(live):
-    row = live[0]["no-url"]
+    row = live.rows["no-url"]
     assert (row["live"], row["live_findings"]) == (None, [])
     assert row["error"] is None
 
 
 def test_exit_status_and_the_table(live):
-    rows, result, fleet_file, _, _ = live
+    rows, result, fleet_file = live.rows, live.result, live.fleet_file
     assert result.returncode == 2, result.stderr  # some are unreachable
     assert result.stderr == ""
     lines = result.stdout.splitlines()
@@ -230,7 +298,7 @@ def test_exit_status_and_the_table(live):
 
 @pytest.mark.browser
 def test_the_page_shows_the_live_column_and_counts(fleet, live):
-    rows, _, _, page_file, _ = live
+    rows, page_file = live.rows, live.page
     with chromium() as browser:
         page = browser.new_page()
         console = []
