@@ -22,10 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from fleet.fetch import Fetches
+from fleet.fetch import Fetched, Fetches
 from fleet.fleet_file import FleetFileError, load
+from fleet.live import Judge
+from fleet.releases import Template
 from fleet.render import Renderer
 from fleet.report import Report, Row, summarise
+from fleet.service import read_clone
 from fleet.template_code import CodeError, Loader, literal_settings
 from testkit.browser import chromium
 from testkit.commands import clean_env, run
@@ -414,3 +417,27 @@ def test_a_server_that_trickles_is_cut_off_at_its_timeout():
         thread.join(15)
     assert fetched.error == "no answer within 0.5 s"
     assert len(sent) < 50  # cut off long before the server was done
+
+
+def test_a_release_before_security_live_is_judged_by_the_newest_ones(fleet, tmp_path):
+    """Its own release's headers and floor constants, the newest release's
+    rules: here a middle release rendered without security/live.py."""
+    template = Template.clone_from(str(fleet.releases.template), tmp_path / "t.git")
+    middle = template.commit_of(fleet.releases.tags[1])
+    renderer = Renderer(template.clone, tmp_path)
+
+    class WithoutLive:
+        def files(self, commit, answers):
+            files = renderer.files(commit, answers)
+            if commit != middle:
+                return files
+            return {p: c for p, c in files.items() if not p.endswith("/live.py")}
+
+    judge = Judge(template, WithoutLive(), Loader(tmp_path / "code"))
+    clone = read_clone(fleet.services["settings"].work)
+    assert judge.code(middle, clone.answers).live is None
+    fetched = Fetched("https://127.0.0.1/", 200, [("Server", "nginx")])
+    live, findings = judge.judge(fetched, clone, fleet.releases.tags[1])
+    assert live == "below-floor"
+    assert "Content-Security-Policy missing" in findings
+    assert "Referrer-Policy missing" in findings  # what the repository says, too
