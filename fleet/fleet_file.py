@@ -118,7 +118,10 @@ def live_url(url: object) -> bool:
         parts.port  # noqa: B018 - raises on a port that is not one
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    credentials = parts.username is not None or parts.password is not None
+    return (
+        parts.scheme in ("http", "https") and bool(parts.hostname) and not credentials
+    )
 
 
 def ca_bundle(value: object, path: Path) -> str | None:

@@ -10,6 +10,7 @@ test_fleet_report.py.
 """
 
 import contextlib
+import http.server
 import json
 import os
 import socket
@@ -339,10 +340,11 @@ def test_the_page_shows_the_live_column_and_counts(fleet, live):
     [
         ('url = "ftp://x/"', "has url = 'ftp://x/'; give the https:// URL"),
         ('url = "https://"', "has url = 'https://'; give the https:// URL"),
+        ('url = "https://u:p@x/"', "has url = 'https://u:p@x/'; give the https:// URL"),
         ('ca_bundle = "nowhere.pem"', "ca_bundle = 'nowhere.pem' is not a file"),
         ("live_timeout = 0", "live_timeout = 0; give the seconds"),
     ],
-    ids=["not-http", "no-host", "no-ca-bundle", "zero-timeout"],
+    ids=["not-http", "no-host", "credentials", "no-ca-bundle", "zero-timeout"],
 )
 def test_a_bad_live_setting_is_one_line(tmp_path, text, message):
     top, service = (text, "") if not text.startswith("url") else ("", text)
@@ -441,3 +443,43 @@ def test_a_release_before_security_live_is_judged_by_the_newest_ones(fleet, tmp_
     assert live == "below-floor"
     assert "Content-Security-Policy missing" in findings
     assert "Referrer-Policy missing" in findings  # what the repository says, too
+
+
+class Redirecting(http.server.BaseHTTPRequestHandler):
+    """/old moves to /new on the same host, /away to another host name."""
+
+    def do_GET(self):
+        port = self.server.server_address[1]
+        location = {"/old": "/new", "/away": f"http://localhost:{port}/new"}
+        self.send_response(302 if self.path in location else 200)
+        if self.path in location:
+            self.send_header("Location", location[self.path])
+        self.send_header("X-Page", self.path)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_redirects_are_followed_on_the_same_host_only():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}
+    )
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    fetches = Fetches([f"{base}/old", f"{base}/away"], None, timeout=5)
+    try:
+        moved, away = fetches.result(f"{base}/old"), fetches.result(f"{base}/away")
+    finally:
+        fetches.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert (moved.url, moved.status, moved.error) == (f"{base}/new", 200, None)
+    assert ("X-Page", "/new") in moved.headers
+    assert away.error == (
+        f"redirected to another host (http://localhost:{server.server_address[1]}/new): "
+        "give the URL of a page it serves"
+    )
