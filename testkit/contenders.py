@@ -41,6 +41,12 @@ def service_without_hook() -> Flask:
     return app
 
 
+def service_without_cross_origin_check() -> Flask:
+    app = service()
+    app.before_request_funcs[None].clear()  # the cross-origin check is the only one
+    return app
+
+
 def policy() -> dict[str, str]:
     """The service's own header values: every contender sends this policy."""
     return dict(service().extensions["security"].default.policy.https)
@@ -171,6 +177,7 @@ FACTORIES = {
     "bare Flask (no headers)": bare,
     "baked service": service,
     "baked service, hook removed": service_without_hook,
+    "baked service, cross-origin check removed": service_without_cross_origin_check,
     "flask-talisman 1.1.0": talisman,
     "flask-talisman 1.1.0, nonces": talisman_with_nonces,
     "secure.py 2.0.1": secure_py,

@@ -28,6 +28,8 @@ def test_benchmark_runs_and_prints_its_figures(tmp_path):
         "baked service, hook removed",
         "flask-talisman 1.1.0",
         "floor: raw WSGI tuples",
+        "baked service, cross-origin check removed",
+        "POST, Origin only (pre-2023 browser)",
     ):
         assert row in result.stdout
     assert result.stdout.rstrip().splitlines()[-1].startswith("Summary: bake ")

@@ -29,6 +29,17 @@ NONCED_SCRIPT = (
 )
 # The policy opened for frames, as a team that frames its own pages opens it.
 FRAMES_OPEN = {"FLASK_CSP_EXTEND": json.dumps({"frame-src": ["'self'"]})}
+# A view that changes state, which every bake here gets, and a form that posts
+# to it (on the service's own page, and on another origin's).
+CHANGE_ROUTE = """
+
+@bp.post("/change")
+def change() -> str:
+    current_app.logger.warning("the change view ran")
+    return "changed"
+"""
+FORM = '<!doctype html><title>form</title><form method="post" action="{action}"><input name="n" value="1"><button>send</button></form>\n'
+REFUSAL = "Forbidden: this request came from another origin."
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +82,11 @@ def serve_baked(
     )
     index = project / "src/example_service/templates/index.html"
     index.write_text(index.read_text().replace("</body>", NONCED_SCRIPT + "</body>"))
+    (project / "src/example_service/static/form.html").write_text(
+        FORM.format(action="/change")
+    )
     routes_py = project / "src/example_service/routes.py"
-    routes_py.write_text(routes_py.read_text() + routes)
+    routes_py.write_text(routes_py.read_text() + CHANGE_ROUTE + routes)
     with gunicorn(
         Path(sys.executable),
         project,
@@ -109,19 +123,30 @@ def headers_off(tmp_path_factory):
 
 
 class FramingPage(http.server.BaseHTTPRequestHandler):
-    """Another origin's page that frames whatever ``?target=`` names."""
+    """Another origin's page that frames whatever ``?target=`` names; at /form,
+    a form that posts there; at /reporting, an inline script that its own CSP
+    blocks and reports to ``?target=``."""
 
     def do_GET(self):
-        targets = parse_qs(urlparse(self.path).query).get("target")
+        url = urlparse(self.path)
+        targets = parse_qs(url.query).get("target")
         if not targets:  # the browser's own /favicon.ico
             self.send_error(404)
             return
         target = targets[0]
-        body = f'<!doctype html><title>attacker</title><iframe src="{target}"></iframe>\n'.encode()
+        body = (
+            f'<!doctype html><title>attacker</title><iframe src="{target}"></iframe>\n'
+        )
         self.send_response(200)
+        if url.path == "/form":
+            body = FORM.format(action=target)
+        elif url.path == "/reporting":
+            body = "<!doctype html><title>reporting</title><script>1</script>\n"
+            policy = f"script-src 'none'; report-uri {target}"
+            self.send_header("Content-Security-Policy", policy)
         self.send_header("Content-Type", "text/html")
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(body.encode())
 
     def log_message(self, *args):
         pass
@@ -152,7 +177,8 @@ def partner():
 
 @pytest.fixture(scope="module")
 def with_partner_view(tmp_path_factory, partner):
-    """A bake whose /partner view names the partner's origin in an override.
+    """A bake whose /partner view names the partner's origin in an override,
+    and which trusts the partner's pages to post to it.
 
     The partner is served over plain HTTP here, below the floor (https origins
     only), so the service takes it as a named exception, as a team would."""
@@ -163,11 +189,17 @@ def with_partner_view(tmp_path_factory, partner):
         "def partner() -> str:\n"
         '    return render_template("index.html")\n'
     )
-    exceptions = {f"frame-ancestors {partner.url}": "browser test partner over HTTP"}
+    exceptions = {
+        f"frame-ancestors {partner.url}": "browser test partner over HTTP",
+        f"CSRF_TRUSTED_ORIGINS {partner.url}": "browser test partner over HTTP",
+    }
     yield from serve_baked(
         tmp_path_factory,
         routes=routes,
-        env={"FLASK_SECURITY_EXCEPTIONS": json.dumps(exceptions)},
+        env={
+            "FLASK_SECURITY_EXCEPTIONS": json.dumps(exceptions),
+            "FLASK_CSRF_TRUSTED_ORIGINS": json.dumps([partner.url]),
+        },
     )
 
 
@@ -449,3 +481,103 @@ def test_control_the_console_check_sees_a_policy_warning(browser):
         "status of 404" in message and "/favicon.ico" in message
         for message in console.messages
     ), console
+
+
+# Cross-site request forgery: refused from Sec-Fetch-Site, before the view.
+@dataclass
+class Posted:
+    status: int
+    text: str
+    headers: dict[str, str]
+
+
+def post_form(browser, page_url: str) -> Posted:
+    """Submit the form on ``page_url``: what the browser got back."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(page_url, wait_until="load", timeout=15000)
+        with page.expect_navigation(timeout=15000) as navigation:
+            page.click("button")
+        response = navigation.value
+        return Posted(
+            response.status, page.inner_text("body").strip(), response.headers
+        )
+    finally:
+        context.close()
+
+
+def views_run(server: Server) -> int:
+    return server.log.read_text().count("the change view ran")
+
+
+def test_another_origins_form_is_refused_before_the_view_runs(
+    browser, attacker, sameorigin, headers_off
+):
+    port = urlparse(attacker.url).port
+    for other_origin in (
+        f"http://localhost:{port}",  # another site
+        attacker.url,  # the same site on another port: another origin still
+    ):
+        before = views_run(sameorigin)
+        posted = post_form(
+            browser, f"{other_origin}/form?target={sameorigin.url}/change"
+        )
+        assert (posted.status, posted.text) == (403, REFUSAL), other_origin
+        assert "content-security-policy" in posted.headers  # the baseline's
+        assert views_run(sameorigin) == before, other_origin
+    # The control: the same form against the same views without the baseline.
+    before = views_run(headers_off)
+    posted = post_form(
+        browser, f"http://localhost:{port}/form?target={headers_off.url}/change"
+    )
+    assert (posted.status, posted.text) == (200, "changed")
+    assert views_run(headers_off) == before + 1
+
+
+def test_a_trusted_origins_form_is_taken_and_no_other(
+    browser, partner, attacker, with_partner_view
+):
+    before = views_run(with_partner_view)
+    target = f"?target={with_partner_view.url}/change"
+    posted = post_form(browser, f"{partner.url}/form{target}")
+    assert (posted.status, posted.text) == (200, "changed")
+    posted = post_form(browser, f"{attacker.url}/form{target}")
+    assert (posted.status, posted.text) == (403, REFUSAL)
+    assert views_run(with_partner_view) == before + 1
+
+
+def test_the_services_own_form_and_fetch_post_succeed(browser, sameorigin):
+    before = views_run(sameorigin)
+    posted = post_form(browser, f"{sameorigin.url}/static/form.html")
+    assert (posted.status, posted.text) == (200, "changed")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{sameorigin.url}/", wait_until="load", timeout=15000)
+        fetched = page.evaluate(
+            """async () => {
+                const response = await fetch("/change", {method: "POST", body: "n=2"});
+                return [response.status, await response.text()];
+            }"""
+        )
+    finally:
+        context.close()
+    assert fetched == [200, "changed"]
+    assert views_run(sameorigin) == before + 2
+
+
+def test_reports_from_another_origins_page_still_reach_the_receiver(
+    browser, attacker, sameorigin
+):
+    """A report is a cross-site POST (the organisation's other pages may report
+    here too): the receiver is past the rule."""
+    page = f"http://localhost:{urlparse(attacker.url).port}/reporting?target={sameorigin.url}/_security/csp-report"
+    context = browser.new_context()
+    try:
+        context.new_page().goto(page, wait_until="load", timeout=15000)
+        reported = sameorigin.violation(document=page, directive="script-src-elem")
+    finally:
+        context.close()
+    assert reported is not None, "the cross-site report did not reach the receiver"
+    assert reported["blocked"] == "inline"

@@ -124,6 +124,21 @@ def test_the_exception_register_is_read_as_a_literal_or_not_at_all(source, regis
     assert security_exceptions(config_clone(source)) == register
 
 
+def test_cross_origin_protection_turned_off_is_in_the_register(baked):
+    """Its exception is read like any other, from the baked config.py as a team edits it."""
+    baked_config = (baked / "src/ledger/config.py").read_text()
+    edited = baked_config.replace(
+        "CROSS_ORIGIN_PROTECTION = True", "CROSS_ORIGIN_PROTECTION = False"
+    ).replace(
+        "SECURITY_EXCEPTIONS: dict[str, str] = {}",
+        'SECURITY_EXCEPTIONS: dict[str, str] = {"CROSS_ORIGIN_PROTECTION=false": "SEC-77"}',
+    )
+    assert edited.count("SEC-77") == 1
+    assert "CROSS_ORIGIN_PROTECTION = False" in edited
+    register = security_exceptions(config_clone(edited))
+    assert register == {"CROSS_ORIGIN_PROTECTION=false": "SEC-77"}
+
+
 def test_reading_the_register_runs_nothing(tmp_path):
     marker = tmp_path / "ran"
     source = f'open({str(marker)!r}, "w")\nSECURITY_EXCEPTIONS = {{"a": "b"}}\n'

@@ -54,7 +54,11 @@ from {PACKAGE}.wsgi import app
 
 @app.get("/_whoami")
 def whoami():
-    return {{"remote_addr": request.remote_addr, "scheme": request.scheme}}
+    return {{
+        "remote_addr": request.remote_addr,
+        "scheme": request.scheme,
+        "host": request.host,
+    }}
 '''
 
 
@@ -328,12 +332,20 @@ def test_every_response_through_the_proxy_carries_each_header_once(project, prox
 def test_a_clients_forwarded_headers_do_not_change_what_the_app_believes(
     proxy, replicas, tls
 ):
-    spoofed = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "http"}
+    spoofed = {
+        "X-Forwarded-For": "203.0.113.9",
+        "X-Forwarded-Proto": "http",
+        "X-Forwarded-Host": "evil.example.net",
+    }
     status, headers, body = get(
         proxy.https_port, "/_whoami", tls=tls.context(), headers=spoofed
     )
     assert status == 200
-    assert json.loads(body) == {"remote_addr": "127.0.0.1", "scheme": "https"}
+    assert json.loads(body) == {
+        "remote_addr": "127.0.0.1",
+        "scheme": "https",
+        "host": f"127.0.0.1:{proxy.https_port}",  # the Host the client asked for
+    }
     assert ("Strict-Transport-Security", HSTS) in headers
     # The control: straight to a replica, which trusts one hop, the lie works;
     # so the replicas must be reachable through the proxy only.
@@ -343,7 +355,30 @@ def test_a_clients_forwarded_headers_do_not_change_what_the_app_believes(
         believed = json.loads(direct.getresponse().read())
     finally:
         direct.close()
-    assert believed == {"remote_addr": "203.0.113.9", "scheme": "http"}
+    assert believed == {
+        "remote_addr": "203.0.113.9",
+        "scheme": "http",
+        "host": f"127.0.0.1:{replicas[0].port}",
+    }
+
+
+def test_a_post_is_compared_with_the_host_the_client_used(proxy, replicas, tls):
+    """Without Sec-Fetch-Site, the Origin is compared with the public host and
+    port (X-Forwarded-Host), never with the replica's own."""
+
+    def post(origin: str) -> int:
+        connection = http.client.HTTPSConnection(
+            "127.0.0.1", proxy.https_port, context=tls.context(), timeout=10
+        )
+        try:
+            connection.request("POST", "/", body=b"x", headers={"Origin": origin})
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    assert post(proxy.url("")) == 405  # this service: the view's answer
+    assert post(f"http://127.0.0.1:{replicas[0].port}") == 403
+    assert post("https://127.0.0.1") == 403  # the port counts
 
 
 def test_plain_http_is_redirected_to_https(proxy):

@@ -162,6 +162,15 @@ def test_method_not_allowed(pinned):
     assert_baseline(response)
 
 
+def test_a_cross_origin_post_is_refused_with_the_baseline(pinned):
+    """Before routing: another origin's page learns nothing of the service's URLs."""
+    response = pinned.test_client().post("/", headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 403
+    assert response.mimetype == "text/plain"
+    assert response.text == "Forbidden: this request came from another origin.\n"
+    assert_baseline(response)
+
+
 def test_unhandled_exception(pinned):
     pinned.config["PROPAGATE_EXCEPTIONS"] = False  # as in production
 

@@ -63,3 +63,16 @@ SECRET_KEY = None
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# Cross-site request forgery: a POST, PUT, PATCH or DELETE that another site's
+# page makes a visitor's browser send (Sec-Fetch-Site, else Origin, says so)
+# is refused with a 403 before the view runs. GET, HEAD and OPTIONS always
+# pass, so views must not change anything on them. Origins whose pages may
+# send such requests too, as https://host[:port], no path, no wildcard, e.g.
+# ["https://admin.example.com"]:
+CSRF_TRUSTED_ORIGINS: list[str] = []
+# One view that must take cross-site posts (an identity or payment provider's
+# POST back): @override(cross_origin_protection=False) on it. False here turns
+# the protection off for every view, and needs
+# SECURITY_EXCEPTIONS["CROSS_ORIGIN_PROTECTION=false"].
+CROSS_ORIGIN_PROTECTION = True

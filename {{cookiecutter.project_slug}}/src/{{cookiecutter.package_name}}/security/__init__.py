@@ -13,18 +13,21 @@ on its first request, and kept.
 
 ``nonce`` gives pages ``csp_nonce()``: the hook sends the nonce variant of
 the CSP to a page that called it, and the static one to every other;
-``reports`` is the receiver that violation reports are sent to.
+``reports`` is the receiver that violation reports are sent to;
+``cross_origin`` refuses, before the view, what another site's page sends.
 """
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from flask import Flask, Request, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import cross_origin
 from .csp import NONCE_SLOT
 from .floor import PolicyError
 from .nonce import NONCE_KEY, add_nonce_headers, csp_nonce
@@ -52,11 +55,14 @@ def override(
     csp_extend: Mapping[str, Sequence[str]] | None = None,
     permissions_allow: Mapping[str, Sequence[str]] | None = None,
     frame_ancestors: Sequence[str] | None = None,
+    cross_origin_protection: bool = True,
 ) -> Callable[[View], View]:
     """Let one view differ: the settings' vocabulary, the same floor and exceptions.
 
     ``frame_ancestors`` names https origins that may frame this view; it then
     goes without X-Frame-Options, which cannot name an origin.
+    ``cross_origin_protection=False`` lets this view take requests that other
+    sites' pages send (a payment provider's or identity provider's POST back).
     """
 
     def decorate(view: View) -> View:
@@ -65,6 +71,7 @@ def override(
             csp_extend=csp_extend or {},
             permissions_allow=permissions_allow or {},
             frame_ancestors=frame_ancestors,
+            cross_origin_protection=cross_origin_protection,
         )
         return view
 
@@ -117,18 +124,28 @@ class State:
     exceptions_used: dict[str, str]
 
 
-def prepare_view(app: Flask, endpoint: str | None, default: Prepared) -> Prepared:
+def extension_of(app: Flask, endpoint: str | None) -> Extension | None:
     view = app.view_functions.get(endpoint) if endpoint else None
     if view is not None:  # under other decorators (functools.wraps) too
         view = inspect.unwrap(view, stop=lambda f: f in OVERRIDES)
-    extension = OVERRIDES.get(view) if view is not None else None
+    return OVERRIDES.get(view) if view is not None else None
+
+
+def prepare_view(app: Flask, endpoint: str | None, default: Prepared) -> Prepared:
+    extension = extension_of(app, endpoint)
     if extension is None:
         return default
     return Prepared(build(app.config, extension), extension)
 
 
+def past_cross_origin(app: Flask, endpoint: str | None) -> bool:
+    extension = extension_of(app, endpoint)
+    return extension is not None and not extension.cross_origin_protection
+
+
 def init_app(app: Flask) -> None:
-    """Check the policy against the floor, then register the one header hook.
+    """Check the policy against the floor, then register the one header hook
+    (and, before the views, the cross-origin check).
 
     Call it after the views are registered: their overrides are checked here,
     and an exception nothing uses is refused as stale. Registers the report
@@ -140,7 +157,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(security_cli)
     hops = whole_number(app.config, "TRUSTED_PROXY_HOPS")
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
     default = Prepared(build(app.config))
     reports_here = bool(REPORT_PATH.match(default.policy.report_uri))
@@ -154,6 +173,9 @@ def init_app(app: Flask) -> None:
         if prepared is not default:
             state.views[endpoint] = prepared
             state.exceptions_used.update(prepared.policy.exceptions_used)
+    state.exceptions_used.update(
+        cross_origin.register(app, partial(past_cross_origin, app))
+    )
     configured = app.config.get("SECURITY_EXCEPTIONS") or {}
     stale = sorted(set(configured) - set(state.exceptions_used))
     if stale:

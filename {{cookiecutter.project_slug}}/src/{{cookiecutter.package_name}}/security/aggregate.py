@@ -14,6 +14,9 @@ whole log the counts add up to the violations accepted, however many arrive:
 - ``csp-violations-over-rate``: lines past ``rate`` in one second, counted
   and written once the second is over: at most one such line a second.
 
+Refusals of cross-origin requests (``cross_origin``) are counted the same
+way, as a kind of their own: ``cross-origin-refusal``, ``-repeated``, and so on.
+
 Time moves when a report arrives: a window that has ended is written by the
 next report, or by ``close()`` as the process stops (gunicorn's worker_exit
 hook, and atexit for other servers), so no thread of its own is needed. What
@@ -55,13 +58,18 @@ def from_extension(*urls: str | None) -> bool:
     )
 
 
-def summary(event: str, count: int) -> Line:
+def summary(event: str, count: int, fields: tuple[str, ...] = LINE_FIELDS) -> Line:
     """A line that only counts: every field there, none of them known."""
-    return {**dict.fromkeys(LINE_FIELDS), "event": event, "count": count}
+    return {**dict.fromkeys(fields), "event": event, "count": count}
 
 
 class Tally:
-    """Turns accepted violations into log lines; ``write`` gets each line."""
+    """Turns accepted violations into log lines; ``write`` gets each line.
+
+    ``kind`` and ``fields`` name another kind of event counted the same way
+    (``add_one``): its lines are ``kind``, ``kind-repeated``, ``kinds-untracked``
+    and ``kinds-over-rate``, each with ``fields``.
+    """
 
     def __init__(
         self,
@@ -71,10 +79,13 @@ class Tally:
         rate: int,
         max_tracked: int = MAX_TRACKED,
         clock: Callable[[], float] = time.time,
+        kind: str = "csp-violation",
+        fields: tuple[str, ...] = LINE_FIELDS,
     ) -> None:
         # Wall-clock seconds, as the log's timestamps count them.
         self.write, self.window, self.rate = write, window, rate
         self.max_tracked, self.clock = max_tracked, clock
+        self.kind, self.fields = kind, fields
         self.lock = threading.Lock()
         self.window_start = clock()
         self.first: dict[tuple[Any, ...], Line] = {}  # key -> its first line
@@ -102,13 +113,9 @@ class Tally:
                     violation["document"],
                     violation["disposition"],
                 )
-                if key in self.first:
-                    self.repeats[key] = self.repeats.get(key, 0) + 1
-                elif len(self.first) >= self.max_tracked:
-                    self.untracked += 1
-                else:
+                if not self.repeated(key):
                     line = {
-                        "event": "csp-violation",
+                        "event": self.kind,
                         **{k: violation[k] for k in LINE_FIELDS[1:6]},
                         "user_agent": user_agent,
                         "count": 1,
@@ -116,6 +123,28 @@ class Tally:
                     self.first[key] = line
                     self.offer(line, out)
         self.write_all(out)
+
+    def add_one(self, key: tuple[Any, ...], fields: Mapping[str, Any]) -> None:
+        """One event of this tally's kind: ``fields`` are its line's, ``key``
+        what makes two of them identical."""
+        out: list[Line] = []
+        with self.lock:
+            self.tick(self.clock(), out)
+            if not self.repeated(key):
+                line = {"event": self.kind, **fields, "count": 1}
+                self.first[key] = line
+                self.offer(line, out)
+        self.write_all(out)
+
+    def repeated(self, key: tuple[Any, ...]) -> bool:
+        """Counted as a repeat, or as untracked past the bound: no line of its own."""
+        if key in self.first:
+            self.repeats[key] = self.repeats.get(key, 0) + 1
+        elif len(self.first) >= self.max_tracked:
+            self.untracked += 1
+        else:
+            return False
+        return True
 
     def close(self) -> None:
         """Write everything held, as the process stops: the window ends now."""
@@ -138,13 +167,13 @@ class Tally:
 
     def end_window(self, now: float, out: list[Line]) -> None:
         for event, count in (
-            ("csp-violations-from-extensions", self.extensions),
-            ("csp-violations-untracked", self.untracked),
+            (f"{self.kind}s-from-extensions", self.extensions),
+            (f"{self.kind}s-untracked", self.untracked),
         ):
             if count:
-                self.offer(summary(event, count), out)
+                self.offer(summary(event, count, self.fields), out)
         for key, count in self.repeats.items():
-            repeated = {**self.first[key], "event": "csp-violation-repeated"}
+            repeated = {**self.first[key], "event": f"{self.kind}-repeated"}
             self.offer({**repeated, "count": count}, out)
         self.first.clear()
         self.repeats.clear()
@@ -161,7 +190,7 @@ class Tally:
 
     def write_over_rate(self, out: list[Line]) -> None:
         if self.over_rate:
-            out.append(summary("csp-violations-over-rate", self.over_rate))
+            out.append(summary(f"{self.kind}s-over-rate", self.over_rate, self.fields))
             self.over_rate = 0
 
     def write_all(self, lines: list[Line]) -> None:

@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .check import check
+from .cross_origin import KEY as CROSS_ORIGIN
 from .csp import NONCE_SLOT
 from .policy import DEFAULT_REPORT_URI
 from .reports import DEFAULT_REPORT_LOG_RATE, DEFAULT_REPORT_WINDOW
@@ -27,6 +28,8 @@ EXTENSION_SETTINGS: dict[str, object] = {
     "CSP_STRICT_DYNAMIC": False,
     "CSP_REPORT_WINDOW": DEFAULT_REPORT_WINDOW,
     "CSP_REPORT_LOG_RATE": DEFAULT_REPORT_LOG_RATE,
+    "CSRF_TRUSTED_ORIGINS": [],
+    "CROSS_ORIGIN_PROTECTION": True,
 }
 RELEASE = re.compile(r"v\d+\.\d+\.\d+")  # the template's release tags
 NONCE_SHOWN = "<nonce>"  # where a page's nonce goes, in what show prints
@@ -90,6 +93,7 @@ def effective_policy() -> dict[str, Any]:
                 "csp_extend": dict(extension.csp_extend),
                 "permissions_allow": dict(extension.permissions_allow),
                 "frame_ancestors": list(extension.frame_ancestors or []),
+                "cross_origin_protection": extension.cross_origin_protection,
             },
             "csp_extended": extended(prepared.policy.csp_extended),
             "https": dict(prepared.policy.https),
@@ -111,10 +115,45 @@ def effective_policy() -> dict[str, Any]:
         },
         "csp_extended": extended(default.csp_extended),
         "exceptions": dict(state.exceptions_used),
+        "cross_origin": cross_origin_rule(),
         "overrides": views,
         # Where the checkout keeps it: src/<package>/ is two below the project.
         "baseline": baseline_release(Path(current_app.root_path).parents[1]),
     }
+
+
+def cross_origin_rule() -> dict[str, Any]:
+    """Who may send requests but GET, HEAD and OPTIONS from another origin's page."""
+    rule = current_app.extensions[CROSS_ORIGIN]
+    past = sorted(endpoint for endpoint, yes in rule.past.items() if yes and endpoint)
+    return {
+        "protection": rule.on,
+        "trusted_origins": list(rule.trusted),
+        "views_past_the_rule": {
+            endpoint: sorted(
+                r.rule
+                for r in current_app.url_map.iter_rules()
+                if r.endpoint == endpoint
+            )
+            for endpoint in past
+        },
+    }
+
+
+def cross_origin_text(rule: dict[str, Any]) -> list[str]:
+    if not rule["protection"]:
+        return ["Cross-origin requests: not refused (CROSS_ORIGIN_PROTECTION = False)"]
+    lines = [
+        "Cross-origin requests: any but GET, HEAD and OPTIONS from another "
+        "origin's page is refused (403)",
+        f"  trusted origins: {' '.join(rule['trusted_origins']) or 'none'}",
+        "  views past the rule:",
+    ]
+    lines += [
+        f"    {endpoint} {' '.join(rules)}"
+        for endpoint, rules in rule["views_past_the_rule"].items()
+    ] or ["    none"]
+    return lines
 
 
 def headers_text(title: str, headers: dict[str, str]) -> list[str]:
@@ -147,6 +186,7 @@ def show(as_json: bool) -> None:
         lines += extended_text(policy["csp_extended"], "  ")
     lines.append("Exceptions in use:")
     lines += [f"  {k}: {why}" for k, why in policy["exceptions"].items()] or ["  none"]
+    lines += cross_origin_text(policy["cross_origin"])
     lines.append("Views with an override:")
     for endpoint, view in policy["overrides"].items():
         lines.append(

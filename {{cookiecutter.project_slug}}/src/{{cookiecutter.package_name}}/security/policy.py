@@ -119,6 +119,7 @@ class Extension:
     csp_extend: Mapping[str, Sequence[str]] = field(default_factory=dict)
     permissions_allow: Mapping[str, Sequence[str]] = field(default_factory=dict)
     frame_ancestors: Sequence[str] | None = None
+    cross_origin_protection: bool = True  # False: past the rule (cross_origin)
 
 
 @dataclass
