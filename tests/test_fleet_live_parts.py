@@ -18,6 +18,7 @@ from fleet.fleet_file import FleetFileError, load
 from fleet.live import Judge
 from fleet.releases import Template
 from fleet.render import Renderer
+from fleet.report import build_report
 from fleet.service import read_clone
 from fleet.template_code import CodeError, Loader, literal_settings
 from testkit.commands import run
@@ -173,3 +174,18 @@ def test_redirects_are_followed_on_the_same_host_only():
         f"redirected to another host (http://localhost:{server.server_address[1]}/new): "
         "give the URL of a page it serves"
     )
+
+
+def test_a_ca_bundle_that_is_not_pem_is_one_line(tmp_path):
+    (tmp_path / "ca.pem").write_text("not a certificate\n")
+    fleet_file = tmp_path / "FLEET.toml"
+    fleet_file.write_text(
+        'template = "t"\nminimum = "v1.0.0"\nca_bundle = "ca.pem"\n'
+        '[[service]]\nname = "a"\nrepo = "a"\nurl = "https://127.0.0.1/"\n'
+    )
+    with pytest.raises(FleetFileError) as raised:
+        build_report(load(fleet_file))  # before anything is cloned or fetched
+    assert str(raised.value).startswith(
+        f"ca_bundle {tmp_path / 'ca.pem'} is not a PEM file of CAs: "
+    )
+    assert "\n" not in str(raised.value)
