@@ -98,22 +98,24 @@ def test_a_pages_nonce_is_what_the_service_sends_and_meets_the_floor():
 
 
 def test_hsts_below_the_baked_answers_is_below_the_floor_unless_registered():
-    shorter = replaced(headers(), "Strict-Transport-Security", "max-age=60")
-    problems = details(live.below_floor(shorter, {}))
-    if policy.BAKED_HSTS:
-        assert problems[0] == (
-            "Strict-Transport-Security: max-age=60 is below the floor and not a registered exception"
+    hsts = "Strict-Transport-Security"
+    without = replaced(headers(), hsts, None)
+    assert live.below_floor(without, {"HSTS=false": "r"}) == []
+    assert live.below_floor(without, {}, https=False) == []  # never sent over http
+    if not policy.BAKED_HSTS:
+        assert live.below_floor(without, {}) == []
+        return
+    assert details(live.below_floor(without, {})) == [f"{hsts} missing"]
+    if policy.BAKED_HSTS_MAX_AGE > 0:
+        age = policy.BAKED_HSTS_MAX_AGE - 1
+        baked = dict(headers())[hsts]
+        shorter = replaced(
+            headers(), hsts, baked.replace(f"max-age={age + 1}", f"max-age={age}")
         )
-        assert (
-            live.below_floor(
-                replaced(shorter, "Strict-Transport-Security", None),
-                {"HSTS=false": "r"},
-            )
-            == []
-        )
-        assert details(live.below_floor(shorter, {}, https=False)) == []
-    else:
-        assert problems == []
+        assert details(live.below_floor(shorter, {})) == [
+            f"{hsts}: max-age={age} is below the floor and not a registered exception"
+        ]
+        assert live.below_floor(shorter, {f"HSTS_MAX_AGE={age}": "r"}) == []
 
 
 def test_framing_and_permissions_below_the_baked_answers():
