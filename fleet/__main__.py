@@ -23,9 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     report = commands.add_parser(
         "report",
-        help="every service's release, drift, exceptions and update preview",
+        help="every service's release, drift, exceptions, update preview and live headers",
         description="Exit status: 0 every service at or above the minimum with no "
-        "owned file changed, 1 any is not, 2 any could not be read.",
+        "owned file changed and its url (if any) live as its repository says, "
+        "1 any is not, 2 any could not be read (its url included).",
     )
     report.add_argument("fleet", type=Path, help="the fleet file (TOML)")
     report.add_argument(

@@ -4,6 +4,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 RELEASE = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
 # A name is a folder under fleet update's --out: never a path, never hidden.
@@ -19,6 +20,7 @@ class Service:
     name: str
     repo: str
     test: bool = True  # false: `fleet update --test` leaves its tests to its own CI
+    url: str | None = None  # a page it serves: the report's live view fetches it
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Fleet:
     template: str
     minimum: str
     services: list[Service]
+    ca_bundle: str | None = None  # PEM CAs trusted besides the system's
+    live_timeout: float = 10.0  # seconds each service's URL may take
 
 
 def source(location: str, relative_to: Path) -> str:
@@ -87,8 +91,59 @@ def load(path: Path) -> Fleet:
                 f"{path}: service {label} has test = {test!r}; give test = false "
                 "(fleet update --test leaves its tests to its own CI) or leave it out"
             )
-        services.append(Service(name, source(repo, path.parent), test))
+        url = entry.get("url")
+        if url is not None and not live_url(url):
+            raise FleetFileError(
+                f"{path}: service {label} has url = {url!r}; give the https:// URL "
+                'of a page it serves, e.g. url = "https://payments.example.com/"'
+            )
+        services.append(Service(name, source(repo, path.parent), test, url))
     names = [service.name for service in services]
     if duplicate := next((n for n in names if names.count(n) > 1), None):
         raise FleetFileError(f"{path}: service {duplicate!r} is listed twice")
-    return Fleet(source(template, path.parent), minimum, services)
+    return Fleet(
+        source(template, path.parent),
+        minimum,
+        services,
+        ca_bundle(data.get("ca_bundle"), path),
+        live_timeout(data.get("live_timeout", 10.0), path),
+    )
+
+
+def live_url(url: object) -> bool:
+    if not isinstance(url, str) or not url.isascii() or not url.isprintable():
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not one
+    except ValueError:
+        return False
+    credentials = parts.username is not None or parts.password is not None
+    return (
+        parts.scheme in ("http", "https") and bool(parts.hostname) and not credentials
+    )
+
+
+def ca_bundle(value: object, path: Path) -> str | None:
+    if value is None:
+        return None
+    bundle = (path.parent / value).expanduser() if isinstance(value, str) else None
+    if bundle is None or not value or not bundle.is_file():
+        raise FleetFileError(
+            f"{path}: ca_bundle = {value!r} is not a file; give a PEM file of the "
+            'CAs to trust, relative to the fleet file, e.g. ca_bundle = "internal-ca.pem"'
+        )
+    return str(bundle.resolve())
+
+
+def live_timeout(value: object, path: Path) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 < value <= 600
+    ):
+        raise FleetFileError(
+            f"{path}: live_timeout = {value!r}; give the seconds each service's url "
+            "may take, more than 0 and at most 600, e.g. live_timeout = 10"
+        )
+    return float(value)

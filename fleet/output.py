@@ -16,6 +16,8 @@ COLUMNS = [
     "update",
     "conflicts",
     "error",
+    "live",
+    "live_findings",
 ]
 
 
@@ -25,6 +27,8 @@ def cell(row: Row, column: str) -> str:
         if row.error:
             return ""
         return "unreadable" if value is None else ", ".join(value) or "none"
+    if column == "live_findings":
+        return "; ".join(value)  # each is a sentence, commas and all
     if isinstance(value, list):
         return ", ".join(value)
     return "" if value is None else str(value)
@@ -104,13 +108,14 @@ def html(report: Report) -> str:
 
 
 def state(report: Report, row: Row) -> str:
-    if row.error:
+    if row.error or row.live == "unreachable":
         return "error"
     if (
         row.below(report.fleet.minimum)
         or row.owned_changed
         or row.update == "conflict"
         or row.behind
+        or row.live in ("differs", "below-floor")
     ):
         return "attention"
     return "ok"

@@ -5,12 +5,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from fleet.fetch import Fetches
 from fleet.fleet_file import Fleet, FleetFileError, Service
 from fleet.git import GitError, shallow_clone
+from fleet.live import Judge
 from fleet.merge import conflicting_files
 from fleet.releases import Template, version
 from fleet.render import Files, Renderer, changed, is_owned, owned_patterns
 from fleet.service import Clone, NotAService, read_clone, security_exceptions
+from fleet.template_code import CodeError, Loader
 
 BAKED_PYPROJECT = "{{cookiecutter.project_slug}}/pyproject.toml"  # where the list is
 CLONES_AT_ONCE = 8  # cloning waits on the network or the disk, not the CPU
@@ -27,6 +30,8 @@ class Row:
     update: str | None = None  # current, clean, conflict, not-linked; None on error
     conflicts: list[str] = field(default_factory=list)
     error: str | None = None
+    live: str | None = None  # ok, differs, below-floor, unreachable; None: no url
+    live_findings: list[str] = field(default_factory=list)
 
     def below(self, minimum: str) -> bool:
         return self.error is None and (
@@ -44,10 +49,16 @@ class Report:
 
     @property
     def exit_status(self) -> int:
-        """0 all at or above the minimum and undrifted, 1 any is not, 2 any unreadable."""
-        if any(row.error for row in self.rows):
+        """0 all at or above the minimum, undrifted and live as their repositories
+        say, 1 any is not, 2 any unreadable (its repository or its URL)."""
+        if any(row.error or row.live == "unreachable" for row in self.rows):
             return 2
-        if any(row.below(self.fleet.minimum) or row.owned_changed for row in self.rows):
+        if any(
+            row.below(self.fleet.minimum)
+            or row.owned_changed
+            or row.live in ("differs", "below-floor")
+            for row in self.rows
+        ):
             return 1
         return 0
 
@@ -69,6 +80,10 @@ def summarise(rows: list[dict], minimum: str) -> dict[str, int]:
         ),
         "not linked": sum(row["update"] == "not-linked" for row in readable),
         "unreadable": len(rows) - len(readable),
+        "live ok": sum(row["live"] == "ok" for row in rows),
+        "live differs": sum(row["live"] == "differs" for row in rows),
+        "live below floor": sum(row["live"] == "below-floor" for row in rows),
+        "live unreachable": sum(row["live"] == "unreachable" for row in rows),
     }
 
 
@@ -76,8 +91,11 @@ def worst_first(rows: list[Row], minimum: str) -> list[Row]:
     def badness(row: Row) -> tuple:
         return (
             row.error is not None,
+            row.live == "unreachable",
+            row.live == "below-floor",
             row.below(minimum),
             row.update == "conflict",
+            row.live == "differs",
             len(row.owned_changed),
             row.behind or 0,
         )
@@ -96,6 +114,27 @@ def clone_template(fleet: Fleet, scratch: Path) -> Template:
 
 
 def build_report(fleet: Fleet) -> Report:
+    fetches = start_fetches(fleet)  # the URLs are asked while the repositories are read
+    try:
+        return read_fleet(fleet, fetches)
+    finally:
+        fetches.close()
+
+
+def start_fetches(fleet: Fleet) -> Fetches:
+    try:
+        return Fetches(
+            (s.url for s in fleet.services if s.url),
+            fleet.ca_bundle,
+            fleet.live_timeout,
+        )
+    except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
+        raise FleetFileError(
+            f"ca_bundle {fleet.ca_bundle} is not a PEM file of CAs: {error}"
+        ) from None
+
+
+def read_fleet(fleet: Fleet, fetches: Fetches) -> Report:
     with tempfile.TemporaryDirectory(prefix="fleet-") as directory:
         scratch = Path(directory)
         template = clone_template(fleet, scratch)
@@ -120,7 +159,25 @@ def build_report(fleet: Fleet) -> Report:
             else Row(service.name, latest=template.latest, error=clone)
             for service, clone in zip(fleet.services, clones, strict=True)
         ]
+        judge = Judge(template, renderer, Loader(scratch / "template-code"))
+        for service, clone, row in zip(fleet.services, clones, rows, strict=True):
+            if service.url:
+                see_live(row, fetches, service.url, clone, judge)
     return Report(fleet, worst_first(rows, fleet.minimum))
+
+
+def see_live(
+    row: Row, fetches: Fetches, url: str, clone: Clone | str, judge: Judge
+) -> None:
+    """The row's live view; template code that cannot judge it makes it unreadable."""
+    try:
+        row.live, row.live_findings = judge.judge(
+            fetches.result(url),
+            clone if isinstance(clone, Clone) else None,
+            row.baseline,
+        )
+    except CodeError as error:
+        row.error = row.error or f"live view: {error}"
 
 
 class Unreadable(Exception):

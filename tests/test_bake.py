@@ -34,6 +34,7 @@ BAKED_FILES = {
     "src/example_service/security/csp.py",
     "src/example_service/security/floor.py",
     "src/example_service/security/integrity.py",
+    "src/example_service/security/live.py",
     "src/example_service/security/nonce.py",
     "src/example_service/security/policy.py",
     "src/example_service/security/aggregate.py",
@@ -51,6 +52,7 @@ BAKED_FILES = {
     "tests/test_security_csp.py",
     "tests/test_security_headers.py",
     "tests/test_security_integrity.py",
+    "tests/test_security_live.py",
     "tests/test_security_policy.py",
     "tests/test_security_report_log.py",
     "tests/test_security_reports.py",
@@ -118,6 +120,7 @@ def test_baked_tests_catch_a_weakened_policy(baked_defaults):
         '("X-Content-Type-Options", "nosniff"),',
         "",
         "tests/test_security_headers.py",
+        "tests/test_security_live.py",
     )
     assert result.returncode == 1
     assert "X-Content-Type-Options" in result.stdout
@@ -153,6 +156,7 @@ def test_baked_tests_catch_a_clobbering_hook(baked_defaults):
         "if lowered not in present:",
         "if True:",
         "tests/test_security_headers.py",
+        "tests/test_security_live.py",
         "tests/test_routes.py",
     )
     assert result.returncode == 1

@@ -72,6 +72,7 @@ def test_the_fleet_benchmark_runs_and_prints_its_figures(tmp_path):
     result = python(
         TEMPLATE / "benchmarks" / "fleet_bench.py",
         *("--counts", "1", "--repeat", "1", "--update-count", "1"),
+        *("--live-counts", "2"),
         cwd=tmp_path,
         timeout=600,
         env=clean_env(HYPOTHESIS_PROFILE="quick"),
@@ -83,3 +84,5 @@ def test_the_fleet_benchmark_runs_and_prints_its_figures(tmp_path):
         assert any(
             re.fullmatch(rf"\s*{label}\s+[\d.]+\s+[\d.]+", line) for line in lines
         ), label
+    # The live view's figures: 2 URLs fetched and judged (each judged ok, or it exits).
+    assert re.fullmatch(r"\s+2(\s+[\d.]+){4}\s+1\.00", lines[-1]), lines

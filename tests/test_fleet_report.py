@@ -44,6 +44,8 @@ def expected_rows(fleet) -> list[dict]:
             "update": update,
             "conflicts": [],
             "error": None,
+            "live": None,  # no url: tests/test_fleet_live.py
+            "live_findings": [],
         } | fields
 
     def unreadable(name, error):
@@ -107,7 +109,8 @@ def test_the_table_has_one_line_per_service_worst_first_and_the_counts(fleet, fu
     assert "unreadable" in next(line for line in lines if line.startswith("current "))
     assert lines[-1] == (
         f"minimum {fleet.releases.tags[1]}: 9 services, 1 current, 4 behind, "
-        "2 drifted, 2 below minimum, 1 not linked, 3 unreadable"
+        "2 drifted, 2 below minimum, 1 not linked, 3 unreadable, "
+        "0 live ok, 0 live differs, 0 live below floor, 0 live unreachable"
     )
 
 

@@ -18,15 +18,13 @@ import trustme
 from flask import make_response
 
 from {{ cookiecutter.package_name }}.security.check import (
-    Expected,
-    Problem,
     Result,
     Unreachable,
-    compare,
     exit_code,
     expected_headers,
     fetch,
 )
+from {{ cookiecutter.package_name }}.security.live import Expected, Problem, compare
 
 
 class ReplayServer(http.server.ThreadingHTTPServer):

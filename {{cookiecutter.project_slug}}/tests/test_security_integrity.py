@@ -16,7 +16,7 @@ import pytest
 from flask import Flask, render_template_string
 
 from {{ cookiecutter.package_name }} import security
-from {{ cookiecutter.package_name }}.security import check, integrity
+from {{ cookiecutter.package_name }}.security import check, integrity, live
 from tests.test_security_policy import csp_directives, make_app, sent, unchecked_app
 from tests.test_security_reports import logged, post
 
@@ -196,20 +196,31 @@ def test_a_trial_beside_the_policy_or_not_a_switch_is_refused(settings, message)
     assert message in refusal(**settings)
 
 
+TT_REQUIRED = "require-trusted-types-for 'script'"
+BELOW = "is below the floor and not a registered exception"
+
+
 def test_security_check_names_a_deployment_that_drops_either():
     """A proxy that strips Integrity-Policy, or sends a CSP without Trusted Types."""
     app = make_app()
     page = "https://example.com/"
     tt = "; require-trusted-types-for 'script'; trusted-types 'none'"
-    live = [
+    sent_live = [
         (name, value.replace(tt, ""))
         for name, value in check.app_headers(app, page)
         if name != "Integrity-Policy"
     ]
-    problems = check.compare(check.expected_headers(app, page), live)
-    assert [(p.header, p.kind) for p in problems] == [
-        ("Content-Security-Policy", "different"),
-        ("Integrity-Policy", "missing"),
+    problems = live.assess(check.expected_headers(app, page), sent_live, {})
+    assert [(p.header, p.kind, p.floor, p.detail) for p in problems] == [
+        ("Content-Security-Policy", "weaker", True, f"no {TT_REQUIRED} {BELOW}"),
+        ("Content-Security-Policy", "weaker", True, f"no trusted-types {BELOW}"),
+        ("Integrity-Policy", "missing", True, ""),
+    ]
+    excepted = {"TRUSTED_TYPES=false": "trial", "INTEGRITY_POLICY=false": "trial"}
+    problems = live.assess(check.expected_headers(app, page), sent_live, excepted)
+    assert [(p.header, p.kind, p.floor) for p in problems] == [
+        ("Content-Security-Policy", "different", False),
+        ("Integrity-Policy", "missing", False),
     ]
 
 

@@ -16,14 +16,18 @@ lengths, validators, cookies, hop-by-hop headers). So a header added to the
 baseline is checked at once, with no list here to keep up to date. A header
 whose value the app itself changes from one request to the next (a request
 id) is checked for presence only; a CSP nonce is matched as a pattern.
+
+The live headers are also held against the floor (``live``: a CSP without a
+directive the floor requires, a source it refuses that SECURITY_EXCEPTIONS does
+not register, HSTS shorter than baked, ...), the same judgement the platform
+team's fleet report makes of the same deployment.
 """
 
 import http.client
 import json
-import re
 import socket
 import ssl
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
@@ -31,6 +35,9 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+
+from .floor import read_exceptions
+from .live import NONCE, Expected, Problem, assess, by_name, verdict
 
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "{{ cookiecutter.project_slug }}-security-check"
@@ -70,72 +77,9 @@ NOT_COMPARED = frozenset(
     }
 )
 
-# Headers that tell an attacker which software, and which version, to target.
-DISCLOSING = frozenset({"x-powered-by", "x-aspnet-version", "x-aspnetmvc-version"})
-VERSION_NUMBER = re.compile(r"\d+\.\d+")
-
-NONCE = re.compile(r"'nonce-[^']*'")
-ANY_NONCE = r"'nonce-[A-Za-z0-9+/_=-]+'"
-
 
 class Unreachable(Exception):
     """The URL could not be asked at all; the message is one line for people."""
-
-
-def value_pattern(expected: str) -> re.Pattern[str]:
-    """The expected value as a pattern: literal, except that a nonce is any nonce."""
-    return re.compile(ANY_NONCE.join(re.escape(part) for part in NONCE.split(expected)))
-
-
-@dataclass(frozen=True)
-class Expected:
-    """What the service sends for one header name, and how strictly to match it."""
-
-    name: str
-    values: tuple[str, ...]
-    exact: bool = True  # False when the app itself varies the value per request
-
-    def matches(self, sent: Sequence[str]) -> bool:
-        if len(sent) != len(self.values):
-            return False
-        if not self.exact:
-            return True
-        return all(
-            value_pattern(expected).fullmatch(value)
-            for expected, value in zip(self.values, sent, strict=True)
-        )
-
-
-@dataclass(frozen=True)
-class Problem:
-    header: str
-    kind: str  # "missing", "repeated", "different" or "disclosing"
-    expected: tuple[str, ...] = ()
-    sent: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        if self.kind == "missing":
-            return f"{self.header} missing"
-        if self.kind == "repeated":
-            return f"{self.header} sent {len(self.sent)} times: {list(self.sent)}"
-        if self.kind == "different":
-            return (
-                f"{self.header} is {one_value(self.sent)}, "
-                f"the service sends {one_value(self.expected)}"
-            )
-        return f"{self.header} {one_value(self.sent)} discloses the server software"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "header": self.header,
-            "problem": self.kind,
-            "expected": list(self.expected),
-            "sent": list(self.sent),
-        }
-
-
-def one_value(values: Sequence[str]) -> str:
-    return repr(values[0]) if len(values) == 1 else repr(list(values))
 
 
 @dataclass
@@ -167,6 +111,8 @@ class Result:
         return {
             "url": self.url,
             "result": self.outcome,
+            # as the fleet report's live column: ok, differs or below-floor
+            "live": None if self.error is not None else verdict(self.problems),
             "status": self.status,
             "error": self.error,
             "compared": self.compared,
@@ -250,14 +196,6 @@ def app_headers(app: Flask, url: str) -> list[tuple[str, str]]:
         return list(response.headers.items())
 
 
-def by_name(headers: Iterable[tuple[str, str]]) -> dict[str, tuple[str, list[str]]]:
-    """Lowercased name: (the name as first spelt, every value in order)."""
-    grouped: dict[str, tuple[str, list[str]]] = {}
-    for name, value in headers:
-        grouped.setdefault(name.lower(), (name, []))[1].append(value)
-    return grouped
-
-
 def expected_headers(app: Flask, url: str) -> list[Expected]:
     """The headers to compare, from two answers of the app to the same request."""
     first, second = by_name(app_headers(app, url)), by_name(app_headers(app, url))
@@ -271,29 +209,6 @@ def expected_headers(app: Flask, url: str) -> list[Expected]:
         ]
         expected.append(Expected(name, tuple(values), exact=steady))
     return expected
-
-
-def compare(
-    expected: Iterable[Expected], sent_headers: Sequence[tuple[str, str]]
-) -> list[Problem]:
-    """Everything about the live headers that differs from the service's own."""
-    sent = by_name(sent_headers)
-    problems = []
-    for header in expected:
-        values = tuple(sent.get(header.name.lower(), ("", []))[1])
-        if not values:
-            problems.append(Problem(header.name, "missing", header.values))
-        elif len(values) > len(header.values):
-            problems.append(Problem(header.name, "repeated", header.values, values))
-        elif not header.matches(values):
-            problems.append(Problem(header.name, "different", header.values, values))
-    for name, value in sent_headers:
-        lowered = name.lower()
-        if lowered in DISCLOSING or (
-            lowered == "server" and VERSION_NUMBER.search(value)
-        ):
-            problems.append(Problem(name, "disclosing", sent=(value,)))
-    return problems
 
 
 def check_url(
@@ -315,7 +230,8 @@ def check_url(
         expected = expected_headers(app, url)
     except Exception as error:  # a finding about the app, not a crash of the check
         return Result(url, status, error=f"the service itself failed on it: {error!r}")
-    return Result(url, status, len(expected), compare(expected, sent))
+    exceptions = read_exceptions(app.config)
+    return Result(url, status, len(expected), assess(expected, sent, exceptions))
 
 
 def exit_code(results: Iterable[Result]) -> int:

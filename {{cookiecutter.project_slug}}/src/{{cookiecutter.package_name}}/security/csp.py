@@ -203,12 +203,13 @@ def trusted_types_weakness(name: str, where: str) -> str | None:
     )
 
 
-def check_csp_source(directive: str, source: str, where: str, floor: Floor) -> None:
+def source_refusal(
+    directive: str, source: str, where: str = "CSP_EXTEND"
+) -> str | None:
+    """Why the floor refuses ``source`` in ``directive`` of a setting, or None
+    (``live`` asks the same of a deployment's CSP)."""
     if directive == "trusted-types":
-        why = trusted_types_weakness(source, where)
-        if why:
-            floor.allow(f"{directive} {source}", f"{where}: {directive} {source}", why)
-        return
+        return trusted_types_weakness(source, where)
     why = source_weakness(directive, source)
     if directive == "object-src" and why is None:
         why = "object-src stays 'none' (no plugins)"
@@ -216,6 +217,11 @@ def check_csp_source(directive: str, source: str, where: str, floor: Floor) -> N
         why = "base-uri stays 'self'"
     elif directive == "frame-ancestors" and why is None:
         why = "other origins may frame one view only, with override(frame_ancestors=[...])"
+    return why
+
+
+def check_csp_source(directive: str, source: str, where: str, floor: Floor) -> None:
+    why = source_refusal(directive, source, where)
     if why:
         floor.allow(f"{directive} {source}", f"{where}: {directive} {source}", why)
 
