@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import trustme
 
 from testkit.bake import bake_pythonpath
@@ -37,6 +38,22 @@ class Certificates:
     chain: Path
     key: Path
 
+    def context(self) -> ssl.SSLContext:
+        """A client's context that trusts this CA alone."""
+        return ssl.create_default_context(cafile=str(self.ca))
+
+
+def require_nginx() -> Path:
+    """Debian's nginx, which the proxy tests need: without it they skip, or fail under CI."""
+    if not NGINX.exists():
+        reason = (
+            f"nginx is not installed at {NGINX} (make test installs it with apt-get)"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return NGINX
+
 
 def certificates(directory: Path, name: str) -> Certificates:
     ca = trustme.CA()
@@ -53,7 +70,11 @@ def certificates(directory: Path, name: str) -> Certificates:
 
 
 def stop_group(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    """Stop a process started with start_new_session, and its children."""
+    """Stop a process started with start_new_session: its master and workers.
+
+    The signal goes to the whole group (the master's pid is its id), so no
+    worker outlives a master that dies first.
+    """
     if process.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):

@@ -11,7 +11,6 @@ test_fleet_report.py.
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -24,11 +23,11 @@ from fleet.report import Report, Row, summarise
 from testkit.browser import chromium
 from testkit.commands import clean_env, run
 from testkit.deployments import (
-    NGINX,
     SECRET,
     Front,
     certificates,
     nginx,
+    require_nginx,
     served,
     silent_socket,
 )
@@ -51,14 +50,7 @@ MARK_LINE = (
 
 @pytest.fixture(scope="module", autouse=True)
 def nginx_binary():
-    """Without Debian's nginx these skip, or fail under CI (as test_proxy.py's)."""
-    if not NGINX.exists():
-        reason = (
-            f"nginx is not installed at {NGINX} (make test installs it with apt-get)"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_nginx()
 
 
 @pytest.fixture(scope="module")

@@ -24,17 +24,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import trustme
 
 from testkit.bake import bake, bake_pythonpath, live_headers
 from testkit.commands import clean_env, run
+from testkit.deployments import (
+    NGINX,
+    Certificates,
+    certificates,
+    require_nginx,
+    stop_group,
+)
 from testkit.policy_copies import PER_RESPONSE
 from testkit.servers import free_port, get, wait_until_serving
 from tests.expected import SAME_FOR_EVERY_ANSWER
 
 pytestmark = pytest.mark.xdist_group("proxy")
 
-NGINX = Path("/usr/sbin/nginx")
 PACKAGE = "example_service"
 HSTS = "max-age=31536000; includeSubDomains"  # the default answers
 PATHS = ["/", "/cache", "/download", "/healthz", "/static/style.css", "/no-such-page"]
@@ -64,37 +69,12 @@ def whoami():
 
 @pytest.fixture(scope="module", autouse=True)
 def nginx_binary() -> Path:
-    """Every test here needs Debian's nginx: without it they skip, or fail under CI."""
-    if not NGINX.exists():
-        reason = (
-            f"nginx is not installed at {NGINX} (make test installs it with apt-get)"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return NGINX
-
-
-@dataclass
-class Tls:
-    ca: Path
-    chain: Path
-    key: Path
-
-    def context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.ca))
+    return require_nginx()
 
 
 @pytest.fixture(scope="module")
-def tls(tmp_path_factory) -> Tls:
-    directory = tmp_path_factory.mktemp("tls")
-    ca = trustme.CA()
-    leaf = ca.issue_cert("127.0.0.1", "localhost")
-    files = Tls(directory / "ca.pem", directory / "chain.pem", directory / "key.pem")
-    ca.cert_pem.write_to_path(str(files.ca))
-    files.chain.write_bytes(b"".join(pem.bytes() for pem in leaf.cert_chain_pems))
-    leaf.private_key_pem.write_to_path(str(files.key))
-    return files
+def tls(tmp_path_factory) -> Certificates:
+    return certificates(tmp_path_factory.mktemp("tls"), "proxy")
 
 
 @pytest.fixture(scope="module")
@@ -102,24 +82,6 @@ def project(tmp_path_factory) -> Path:
     baked = bake(tmp_path_factory.mktemp("proxy"))
     (baked / "whoami.py").write_text(WHOAMI)
     return baked
-
-
-def stop_group(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    """Stop a server started with start_new_session: its master and workers.
-
-    The signal goes to the whole group (the master's pid is its id), so no
-    worker outlives a master that dies first.
-    """
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
 
 
 @dataclass
@@ -176,7 +138,11 @@ def rewrite(text: str, pattern: str, replacements: list[str]) -> str:
 
 
 def render_nginx_conf(
-    shipped: str, upstreams: list[int], https_port: int, http_port: int, tls: Tls
+    shipped: str,
+    upstreams: list[int],
+    https_port: int,
+    http_port: int,
+    tls: Certificates,
 ) -> str:
     """The shipped config with its EDIT lines pointed at this test's servers.
 
@@ -216,7 +182,7 @@ def nginx(
     directory: Path,
     project: Path,
     upstreams: list[int],
-    tls: Tls,
+    tls: Certificates,
     edit=lambda conf: conf,
 ) -> Iterator[Proxy]:
     """Debian's nginx with the bake's deploy/nginx.conf, in the foreground."""
