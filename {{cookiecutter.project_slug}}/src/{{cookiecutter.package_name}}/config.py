@@ -67,8 +67,10 @@ INTEGRITY_POLICY_REPORT_ONLY = False
 # {"script-src 'unsafe-eval'": "legacy chart library, SEC-4242"}
 SECURITY_EXCEPTIONS: dict[str, str] = {}
 
-# How many proxies in front of the service set X-Forwarded-For/-Proto.
-# 0 means no proxy: a client's own X-Forwarded-Proto is never believed.
+# How many proxies in front of the service set X-Forwarded-For/-Proto/-Host.
+# Each must overwrite a client's own -Proto and -Host (deploy/nginx.conf does):
+# the app then takes them as the scheme and host the client used. 0 means no
+# proxy: a client's own X-Forwarded-* headers are never believed.
 TRUSTED_PROXY_HOPS = 0
 
 # Set FLASK_SECRET_KEY in the environment; there is no default on purpose.
