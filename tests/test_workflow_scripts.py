@@ -109,12 +109,24 @@ The first release.
 """
 
 
+def with_origin(repo: Path, *branches: str) -> Path:
+    """``repo`` as a clone has it: a bare origin beside it holding ``branches``,
+    and refs/remotes/origin/* for each, as the workflow's checkout fetches them."""
+    origin = repo.parent / f"{repo.name}-origin.git"
+    git("init", "-q", "--bare", str(origin), cwd=repo.parent)
+    git("remote", "add", "origin", str(origin), cwd=repo)
+    git("push", "-q", "origin", *branches, cwd=repo)
+    return repo
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    """A repository whose CHANGELOG.md's newest section is 1.1.0, tagged every way."""
+    """A repository whose main's CHANGELOG.md has 1.0.0 then 1.1.0 newest, tagged
+    every way, beside a branch on origin, never merged, whose 2.0.0 is tagged too."""
     repo = tmp_path_factory.mktemp("template")
     git("init", "-q", "-b", "main", cwd=repo)
-    (repo / "CHANGELOG.md").write_text(CHANGELOG.replace("## 1.1.0", "## 1.0.0", 1))
+    newest, first = CHANGELOG.index("## 1.1.0"), CHANGELOG.index("## 1.0.0")
+    (repo / "CHANGELOG.md").write_text(CHANGELOG[:newest] + CHANGELOG[first:])
     git("add", "-A", cwd=repo)
     git("commit", "-qm", "1.0.0", cwd=repo)
     git("tag", "-a", "v1.0.0", "-m", "Baseline 1.0.0", cwd=repo)
@@ -125,7 +137,15 @@ def template(tmp_path_factory):
     git("tag", "-a", "v0.9.0", "-m", "Baseline 0.9.0", cwd=repo)
     git("tag", "-a", "v1.2.0", "-m", "Baseline 1.2.0", cwd=repo)
     git("tag", "v1.1.1", cwd=repo)  # lightweight
-    return repo
+    # A pull request's branch, pushed for review and tagged before it was merged.
+    git("switch", "-qc", "unreviewed", cwd=repo)
+    (repo / "CHANGELOG.md").write_text(
+        CHANGELOG.replace("## 1.1.0", "## 2.0.0\n\nNo CSP at all.\n\n## 1.1.0")
+    )
+    git("commit", "-qam", "2.0.0", cwd=repo)
+    git("tag", "-a", "v2.0.0", "-m", "Baseline 2.0.0", cwd=repo)
+    git("switch", "-q", "main", cwd=repo)
+    return with_origin(repo, "main", "unreviewed")
 
 
 def release(template, *args, env=None):
@@ -154,16 +174,94 @@ def test_its_notes_are_the_section_fleet_reads_from_this_templates_changelog(tmp
     """The script (standard library only) and fleet.changelog read one format alike."""
     changelog = (TEMPLATE / "CHANGELOG.md").read_text()
     newest = max(sections(changelog), key=version)
-    git("init", "-q", cwd=tmp_path)
-    (tmp_path / "CHANGELOG.md").write_text(changelog)
-    git("add", "-A", cwd=tmp_path)
-    git("commit", "-qm", "release", cwd=tmp_path)
-    git("tag", "-a", newest, "-m", "release", cwd=tmp_path)
-    result = release(tmp_path, newest, "--notes", "notes.md")
+    repo = tmp_path / "template"
+    repo.mkdir()
+    git("init", "-q", "-b", "main", cwd=repo)
+    (repo / "CHANGELOG.md").write_text(changelog)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "release", cwd=repo)
+    git("tag", "-a", newest, "-m", "release", cwd=repo)
+    result = release(with_origin(repo, "main"), newest, "--notes", "notes.md")
     assert result.returncode == 0, result.stderr
     heading, body = sections(changelog)[newest].split("\n", 1)
     assert heading == f"## {newest[1:]}"
-    assert (tmp_path / "notes.md").read_text() == body.strip() + "\n"
+    assert (repo / "notes.md").read_text() == body.strip() + "\n"
+
+
+def test_a_release_below_the_tip_of_main_is_still_one(template, tmp_path):
+    """An older release whose section landed with newer ones is tagged where it was newest."""
+    result = release(template, "v1.0.0", "--notes", tmp_path / "notes.md")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        "v1.0.0: checked\n",
+        "",
+    )
+    assert (tmp_path / "notes.md").read_text() == "The first release.\n"
+
+
+def test_the_default_branch_is_a_parameter(template):
+    """--branch names the default branch; its commits alone are released."""
+    on_it = release(template, "v2.0.0", "--branch", "unreviewed")
+    assert (on_it.returncode, on_it.stdout) == (0, "v2.0.0: checked\n")
+    off_it = release(template, "v1.1.0", "--branch", "trunk")
+    assert (off_it.returncode, off_it.stdout) == (1, "")
+    assert off_it.stderr == (
+        "error: there is no origin/trunk in this clone: git fetch origin trunk, "
+        "or give --branch the default branch\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def landed_together(tmp_path_factory) -> Path:
+    """Three sections reaching main at once, as this template's 3.2.0, 4.0.0 and
+    5.0.0 did: 1.1.0 on a branch merged last, 1.2.0 on main's first-parent line,
+    1.3.0 on a branch merged before it; each tagged where its section is newest."""
+
+    def changelog(*numbers: str) -> None:
+        (repo / "CHANGELOG.md").write_text(
+            "# Changelog\n"
+            + "".join(f"\n## {number}\n\nRelease {number}.\n" for number in numbers)
+        )
+
+    def commit(number: str, *numbers: str, tag: bool = True) -> None:
+        changelog(*numbers)
+        git("add", "-A", cwd=repo)
+        git("commit", "-qm", number, cwd=repo)
+        if tag:
+            git("tag", "-a", f"v{number}", "-m", f"Baseline {number}", cwd=repo)
+
+    repo = tmp_path_factory.mktemp("landed-together")
+    git("init", "-q", "-b", "main", cwd=repo)
+    commit("1.0.0", "1.0.0", tag=False)
+    git("switch", "-qc", "uv", cwd=repo)
+    commit("1.1.0", "1.1.0", "1.0.0")
+    git("switch", "-q", "main", cwd=repo)
+    commit("1.2.0", "1.2.0", "1.0.0")
+    git("switch", "-qc", "trusted-types", cwd=repo)
+    changelog("1.3.0", "1.2.0", "1.0.0")
+    git("commit", "-qam", "1.3.0", cwd=repo)
+    git("switch", "-q", "main", cwd=repo)
+    git("merge", "-q", "--no-ff", "--no-edit", "trusted-types", cwd=repo)
+    git("merge", "-q", "--no-commit", "-s", "ours", "uv", cwd=repo)
+    commit("1.3.0", "1.3.0", "1.2.0", "1.1.0", "1.0.0")  # the merge, sections joined
+    return with_origin(repo, "main")
+
+
+@pytest.mark.parametrize("number", ["1.1.0", "1.2.0", "1.3.0"])
+def test_releases_that_landed_together_are_each_tagged_where_their_section_is_newest(
+    landed_together, tmp_path, number
+):
+    repo = landed_together
+    tip = git("rev-parse", "main", cwd=repo).stdout
+    tagged = git("rev-list", "-n1", f"v{number}", cwd=repo).stdout
+    assert (tagged == tip) == (number == "1.3.0")  # the older two are below main's tip
+    result = release(repo, f"v{number}", "--notes", tmp_path / "notes.md")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        f"v{number}: checked\n",
+        "",
+    )
+    assert (tmp_path / "notes.md").read_text() == f"Release {number}.\n"
 
 
 @pytest.mark.parametrize(
@@ -185,6 +283,11 @@ def test_its_notes_are_the_section_fleet_reads_from_this_templates_changelog(tmp
             "v1.2.0 is not the newest section of CHANGELOG.md at v1.2.0 (## 1.1.0 is): "
             "add its ## 1.2.0 section on top, commit, and tag that commit",
         ),
+        (
+            "v2.0.0",
+            "v2.0.0 is on a commit that is not on main: merge it first, then tag "
+            "the commit of main whose newest section is ## 2.0.0",
+        ),
         ("v1.3.0", "there is no tag v1.3.0 in this clone"),
         (
             "v1.1.0-light",
@@ -195,6 +298,7 @@ def test_its_notes_are_the_section_fleet_reads_from_this_templates_changelog(tmp
         "lightweight",
         "older-than-the-newest",
         "no-section-yet",
+        "not-on-main",
         "no-tag",
         "not-vX.Y.Z",
     ],

@@ -90,11 +90,28 @@ def test_release_checks_the_tag_publishes_then_updates_every_shard():
     flow = workflow(TEMPLATE, "release.yml")
     assert flow[True] == {"push": {"tags": ["v*.*.*"]}}
     release, update = flow["jobs"]["release"], flow["jobs"]["update"]
-    assert commands(release) == (
-        'python3 .github/scripts/release.py "$TAG" --notes "$RUNNER_TEMP/notes.md" --publish'
-    )
+    fetch, check = [step for step in release["steps"] if "run" in step]
+    # The tag object as pushed (checkout may have made it lightweight) and the
+    # default branch, fetched before the check reads them.
+    assert fetch["run"].split() == [
+        "git", "fetch", "--no-tags", "--force", "origin",
+        '"refs/tags/$TAG:refs/tags/$TAG"', "\\",
+        '"refs/heads/$BRANCH:refs/remotes/origin/$BRANCH"',
+    ]  # fmt: skip
+    assert check["run"].split() == [
+        "python3", ".github/scripts/release.py", '"$TAG"', "--branch", '"$BRANCH"',
+        "\\", "--notes", '"$RUNNER_TEMP/notes.md"', "--publish",
+    ]  # fmt: skip
+    for step in (fetch, check):
+        assert step["env"]["TAG"] == "${{ github.ref_name }}"
+        assert step["env"]["BRANCH"] == "${{ github.event.repository.default_branch }}"
     assert step_using(release, "actions/checkout")["with"]["fetch-depth"] == 0
     assert update["needs"] == "release"
+    # Tags pushed together update one after the other, never racing a push.
+    assert update["concurrency"] == {
+        "group": "release-update-${{ matrix.shard }}",
+        "cancel-in-progress": False,
+    }
     assert update["strategy"]["matrix"]["shard"] == SHARDS
     run = commands(update)
     assert '-m fleet update "$FLEET_FILE" --push --shard "$SHARD"' in run
@@ -120,6 +137,9 @@ def test_fleet_reports_daily_in_shards_merged_into_one_page_that_can_fail():
     assert hour.isdigit()
     report, merge = flow["jobs"]["report"], flow["jobs"]["merge"]
     assert report["strategy"]["matrix"]["shard"] == SHARDS
+    # Internal URLs need a runner inside the network: one variable names it.
+    assert report["runs-on"] == "${{ vars.FLEET_RUNNER || 'ubuntu-24.04' }}"
+    assert merge["runs-on"] == "ubuntu-24.04"  # it reads the shards' JSON alone
     assert '-m fleet report "$FLEET_FILE" --shard "$SHARD" --json "$PART"' in commands(
         report
     )

@@ -1,14 +1,16 @@
 """The release workflow's gate and its GitHub release.
 
-    python .github/scripts/release.py vX.Y.Z [--notes FILE] [--publish]
+    python .github/scripts/release.py vX.Y.Z [--branch main] [--notes FILE] [--publish]
 
-A release is an annotated tag vX.Y.Z whose version is the newest section of
-CHANGELOG.md as the tag has it: the fleet tool reads releases from exactly
-these. Anything else is refused in one line (exit 1) before anything is
-published. --notes writes that section, its body without the heading (the
-release's title is the tag); --publish makes the GitHub release with gh, or,
-when a re-run finds it made, sets its notes again. Runs from the repository's
-root, with the standard library and git (and gh to publish).
+A release is an annotated tag vX.Y.Z on a commit of the default branch (as
+origin/BRANCH has it: what was reviewed and merged) whose version is the
+newest section of CHANGELOG.md as the tag has it: the fleet tool reads
+releases from exactly these. Anything else is refused in one line (exit 1)
+before anything is published. --notes writes that section, its body without
+the heading (the release's title is the tag); --publish makes the GitHub
+release with gh, or, when a re-run finds it made, sets its notes again. Runs
+from the repository's root, with the standard library and git (and gh to
+publish).
 """
 
 import argparse
@@ -29,7 +31,7 @@ def run(*command: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
-def release_notes(tag: str) -> str:
+def release_notes(tag: str, branch: str = "main") -> str:
     """The CHANGELOG.md section of release ``tag``, if ``tag`` is a release."""
     match = TAG.fullmatch(tag)
     if match is None:
@@ -46,6 +48,7 @@ def release_notes(tag: str) -> str:
             f"(git tag -d {tag} && git tag -a {tag} -m 'Baseline {number}' && "
             f"git push --force origin {tag})"
         )
+    on_branch(tag, branch, number)
     shown = run("git", "show", f"{tag}:CHANGELOG.md")
     if shown.returncode != 0:
         raise Refused(f"{tag} has no CHANGELOG.md")
@@ -72,6 +75,22 @@ def release_notes(tag: str) -> str:
     return body + "\n"
 
 
+def on_branch(tag: str, branch: str, number: str) -> None:
+    """Refuse a tag whose commit is not on ``branch`` as the remote has it."""
+    tracked = f"refs/remotes/origin/{branch}"
+    if run("git", "rev-parse", "--verify", "--quiet", tracked).returncode != 0:
+        raise Refused(
+            f"there is no origin/{branch} in this clone: "
+            f"git fetch origin {branch}, or give --branch the default branch"
+        )
+    merged = run("git", "merge-base", "--is-ancestor", f"refs/tags/{tag}", tracked)
+    if merged.returncode != 0:
+        raise Refused(
+            f"{tag} is on a commit that is not on {branch}: merge it first, then tag "
+            f"the commit of {branch} whose newest section is ## {number}"
+        )
+
+
 def publish(tag: str, notes: Path) -> str:
     """The GitHub release of ``tag`` with ``notes``: made, or its notes set again."""
     if run("gh", "release", "view", tag, "--json", "tagName").returncode == 0:
@@ -92,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("tag", help="the pushed tag, vX.Y.Z")
     parser.add_argument(
+        "--branch",
+        default="main",
+        help="the default branch, whose commits alone may be released (main)",
+    )
+    parser.add_argument(
         "--notes", type=Path, metavar="FILE", help="write the section here"
     )
     parser.add_argument(
@@ -101,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.publish and arguments.notes is None:
         parser.error("--publish needs --notes FILE")
     try:
-        notes = release_notes(arguments.tag)
+        notes = release_notes(arguments.tag, arguments.branch)
         if arguments.notes is not None:
             arguments.notes.parent.mkdir(parents=True, exist_ok=True)
             arguments.notes.write_text(notes, encoding="utf-8")
