@@ -5,6 +5,7 @@ import tomllib
 
 import pytest
 
+from fleet import update
 from fleet.lock import (
     INDEX,
     LockError,
@@ -15,7 +16,7 @@ from fleet.lock import (
 )
 from fleet.lockfile import LockfileError, read, written
 from fleet.pull_request import pull_request
-from fleet.update import NEEDS_LOCK, Outcome, locked
+from fleet.update import NEEDS_LOCK, Branch, Outcome, locked
 from testkit.commands import clean_env
 
 HEADER = b'version = 1\nrevision = 5\nrequires-python = ">=3.11"'
@@ -336,6 +337,17 @@ def test_a_lock_not_made_leaves_the_releases_lock_and_asks_a_person(
     outcome = Outcome("svc", merge="clean", lock=state, lock_reason=reason)
     assert outcome.exit_status == 1  # a person's turn, not an error
     assert Outcome("svc", merge="clean", lock="locked").exit_status == 0
+
+
+def test_a_branch_whose_lock_is_not_made_is_not_tested(tmp_path):
+    """``uv sync --locked`` would refuse its lock: its tests wait for the team's."""
+    outcome = Outcome("svc", merge="clean", lock=NEEDS_LOCK, lock_reason="why")
+    branch = Branch(
+        "baseline/v2", tmp_path / "repo", tmp_path, "v1", "v2", [], "0" * 40, True
+    )
+    update.test_branches([(outcome, branch)], tmp_path / "tests")
+    assert outcome.tests is None
+    assert not (tmp_path / "tests").exists()
 
 
 def test_pr_md_says_first_that_the_team_must_lock():
