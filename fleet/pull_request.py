@@ -88,7 +88,7 @@ def pull_request(
 def unlocked(reason: str) -> str:
     return (
         "**Run `uv lock` on this branch, and commit `uv.lock`, before merging.** "
-        f"The lock could not be made here: {reason}. This branch's `uv.lock` is the "
+        f"The lock could not be made here: {reason.rstrip('.')}. This branch's `uv.lock` is the "
         "release's, not locked for its `pyproject.toml`, so `uv sync --locked` (CI, the "
         "image) refuses it until then."
     )

@@ -32,7 +32,7 @@ from fleet.service_tests import run_service_tests, service_environment
 TESTS_AT_ONCE = os.cpu_count() or 1  # each suite mostly waits on one CPU
 # Who the update commits are from when git has no identity configured.
 BOT = {"user.name": "Template baseline", "user.email": "baseline@localhost"}
-NEEDS_LOCK = "needs uv lock"  # the branch has the release's uv.lock: its team locks it
+NEEDS_LOCK = "needs-uv-lock"  # the branch has the release's uv.lock: its team locks it
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Outcome:
     branch: str | None = None
     merge: str | None = None  # clean, conflict; current, not-linked: no branch
     conflicts: list[str] = field(default_factory=list)
-    lock: str | None = None  # locked, needs uv lock; None: the lock as merged
+    lock: str | None = None  # locked, needs-uv-lock; None: the lock as merged
     lock_reason: str | None = None  # why it needs uv lock, in one line
     tests: str | None = None  # passed, failed, off (test = false); None when not run
     pushed: str | None = None  # pushed, unchanged; None without --push

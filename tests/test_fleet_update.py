@@ -329,7 +329,7 @@ def test_a_lock_not_made_here_still_gets_its_branch_and_asks_the_team(fleet, tmp
     old, _, newest = fleet.releases.tags
     branch = f"baseline/{newest}"
     assert table_rows(result.stdout) == {
-        "url-dependency": [old, newest, branch, "clean", "needs uv lock"]
+        "url-dependency": [old, newest, branch, "clean", "needs-uv-lock"]
     }
     (row,) = json.loads((tmp_path / "out.json").read_text())
     reason = row["lock_reason"]
