@@ -222,6 +222,7 @@ def test_a_requirement_from_the_index_is_not_refused(requirement):
 
 
 FAKE_UV = """#!/bin/sh
+[ "$1" = lock ] || exit 1
 {{ pwd; ls -A; echo "$@"; env; }} > {record}
 printf 'made by the fake uv\\n' > uv.lock
 """
