@@ -1,33 +1,53 @@
 """An update branch's ``uv.lock``, locked again for the merged ``pyproject.toml``.
 
 A lock is made, not merged: when a release changes the baked lock and the
-service's dependencies differ from the release's, ``uv lock`` runs in the
-branch's clone. It starts from the release's lock with the service's own
-entries for the packages the release does not lock, so the release's pins
-hold for what it locks, the team's for what they added, and only what no
-longer fits is resolved again.
+service's dependencies differ from the release's, ``uv lock`` makes it. It
+starts from the release's lock with the service's own entries (from the
+index) for the packages the release does not lock, so the release's pins hold
+for what it locks, the team's for what they added, and only what no longer
+fits is resolved again.
 
-Locking reads package metadata from the index and the service's
-``pyproject.toml``; it runs no code of the service's or of any package: uv
-builds nothing (``--no-build``), and a ``pyproject.toml`` whose own metadata
-would have to be built (``dynamic`` fields), or that takes packages from
-elsewhere than the index (``[tool.uv.sources]``, a workspace), is refused.
+Locking reads package metadata from the index (PyPI, the one the template's
+lock names) and the service's ``pyproject.toml``, and nothing else of the
+service: uv runs in a scratch folder holding only that file and the starting
+lock, never in the clone that is pushed, reads no configuration file
+(``--no-config``: no ``uv.toml`` or ``[tool.uv]`` setting of the service's,
+the user's or the system's) and builds nothing (``--no-build``). A
+``pyproject.toml`` that locking would have to build (``dynamic`` metadata) or
+that names another place for packages than the index (``[tool.uv.sources]``,
+a workspace, an index or find-links of its own, a ``name @ URL`` requirement)
+is refused before uv runs: its team locks it.
 """
 
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+from fleet.lockfile import LockfileError, read, written
 from fleet.render import Files
 
 LOCK = "uv.lock"
 PYPROJECT = "pyproject.toml"
+INDEX = "https://pypi.org/simple"  # the template's uv.lock is made from it too
 TIMEOUT = 300  # seconds for one service's lock
-SEPARATOR = "\n\n[[package]]\n"
-NAME = re.compile(r'name = "([^"]+)"')
+# What of the environment uv sees while locking: where its cache is and
+# whether it may go online; never an index, find-links or config file.
+UV_KEPT = frozenset({"UV_CACHE_DIR", "UV_NO_CACHE", "UV_OFFLINE", "UV_NATIVE_TLS"})
+# [tool.uv] keys that name other places for packages than the index.
+ELSEWHERE = {
+    "index": "[[tool.uv.index]]",
+    "index-url": "[tool.uv] index-url",
+    "extra-index-url": "[tool.uv] extra-index-url",
+    "find-links": "[tool.uv] find-links",
+}
+# A PEP 508 direct reference: the name (and extras), then "@ URL".
+DIRECT_REFERENCE = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 
 
 class LockError(Exception):
@@ -43,23 +63,45 @@ def needs_lock(base: Files, theirs: Files, merged: Files, conflicts: list[str]) 
 
 
 def starting_lock(ours: bytes | None, theirs: bytes) -> bytes:
-    """The release's lock, plus the service's entries for packages it does not lock."""
+    """The release's lock, plus every entry of the service's from the index for a
+    package the release does not lock (all of that package's entries, forks and all)."""
     if ours is None:
         return theirs
-
-    def entries(text: bytes) -> tuple[str, dict[str, str]]:
-        header, *rest = text.decode().rstrip("\n").split(SEPARATOR)
-        return header, {
-            found[1]: entry for entry in rest if (found := NAME.match(entry))
-        }
-
-    header, released = entries(theirs)
     try:
-        _, own = entries(ours)
-    except UnicodeDecodeError:
+        header, released = read(theirs.decode())
+        _, own = read(ours.decode())
+    except (UnicodeDecodeError, LockfileError):
         return theirs
-    added = [entry for name, entry in own.items() if name not in released]
-    return (SEPARATOR.join([header, *released.values(), *added]) + "\n").encode()
+    locked = {entry.name for entry in released}
+    added = [
+        entry
+        for entry in own
+        if entry.name not in locked and entry.source == {"registry": INDEX}
+    ]
+    return written(header, [*released, *added]).encode()
+
+
+def table(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def requirements(data: dict) -> Iterator[tuple[str, str]]:
+    """Every requirement string in the pyproject, with where it is."""
+    project = table(data.get("project"))
+    uv = table(table(data.get("tool")).get("uv"))
+    lists = [("[project] dependencies", project.get("dependencies"))]
+    for heading, groups in (
+        ("[project.optional-dependencies]", project.get("optional-dependencies")),
+        ("[dependency-groups]", data.get("dependency-groups")),
+    ):
+        lists += [
+            (f"{heading} {name}", listed) for name, listed in table(groups).items()
+        ]
+    for key in ("dev-dependencies", "constraint-dependencies", "override-dependencies"):
+        lists.append((f"[tool.uv] {key}", uv.get(key)))
+    for where, listed in lists:
+        if isinstance(listed, list):
+            yield from ((where, item) for item in listed if isinstance(item, str))
 
 
 def refusal(pyproject: bytes) -> str | None:
@@ -68,15 +110,24 @@ def refusal(pyproject: bytes) -> str | None:
         data = tomllib.loads(pyproject.decode())
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         return f"pyproject.toml is not TOML ({error})"
-    if data.get("project", {}).get("dynamic"):
+    if table(data.get("project")).get("dynamic"):
         return "pyproject.toml has dynamic metadata, which only a build can tell"
-    uv = data.get("tool", {}).get("uv", {})
+    uv = table(table(data.get("tool")).get("uv"))
     for key, what in (
         ("sources", "[tool.uv.sources]"),
         ("workspace", "a uv workspace"),
     ):
         if uv.get(key):
             return f"pyproject.toml uses {what}, which locking would have to build or fetch"
+    for key, what in ELSEWHERE.items():
+        if uv.get(key):
+            return f"pyproject.toml sets {what}: packages from elsewhere than the index"
+    for where, requirement in requirements(data):
+        if DIRECT_REFERENCE.match(requirement):
+            return (
+                f"pyproject.toml takes a package from a URL, not the index "
+                f"({where}: {requirement!r})"
+            )
     return None
 
 
@@ -85,32 +136,43 @@ def uv_binary() -> str | None:
     return found if Path(found).exists() else None
 
 
+def locking_environment(env: dict[str, str]) -> dict[str, str]:
+    """``env`` without uv's settings, but for its cache and offline mode."""
+    kept = {
+        name: value
+        for name, value in env.items()
+        if not name.startswith("UV_") or name in UV_KEPT
+    }
+    return {**kept, "UV_NO_CONFIG": "1"}
+
+
 def lock_again(
-    work: Path, ours: bytes | None, theirs: bytes, env: dict[str, str]
+    pyproject: bytes | None, ours: bytes | None, theirs: bytes, env: dict[str, str]
 ) -> bytes:
-    """``uv lock`` in ``work`` (its pyproject.toml already merged); the lock it makes."""
-    pyproject = work / PYPROJECT
-    why = (
-        refusal(pyproject.read_bytes()) if pyproject.is_file() else "no pyproject.toml"
-    )
+    """The lock ``uv lock`` makes for ``pyproject`` (merged) in a scratch folder,
+    starting from the release's lock (``theirs``) and the service's (``ours``)."""
+    why = "no pyproject.toml" if pyproject is None else refusal(pyproject)
     uv = uv_binary()
     if why or not uv:
-        reason = why or "uv is not installed (pip install uv)"
-        raise LockError(
-            f"cannot lock uv.lock again: {reason}; run uv lock on the branch"
-        )
-    (work / LOCK).write_bytes(starting_lock(ours, theirs))
-    command = [uv, "lock", "--quiet", "--no-build", "--python", sys.executable]
-    try:
-        result = subprocess.run(
-            command, cwd=work, env=env, capture_output=True, text=True,
-            timeout=TIMEOUT, check=False,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        raise LockError(f"uv lock took over {TIMEOUT} s") from None
-    if result.returncode != 0:
-        raise LockError(f"uv lock failed: {uv_said(result.stderr)}")
-    return (work / LOCK).read_bytes()
+        raise LockError(why or "uv is not installed (pip install uv)")
+    command = [
+        uv, "lock", "--quiet", "--no-build", "--no-config",
+        "--default-index", INDEX, "--python", sys.executable,
+    ]  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="fleet-lock-") as scratch:
+        project = Path(scratch)
+        (project / PYPROJECT).write_bytes(pyproject or b"")
+        (project / LOCK).write_bytes(starting_lock(ours, theirs))
+        try:
+            result = subprocess.run(
+                command, cwd=project, env=locking_environment(env),
+                capture_output=True, text=True, timeout=TIMEOUT, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise LockError(f"uv lock took over {TIMEOUT} s") from None
+        if result.returncode != 0:
+            raise LockError(f"uv lock failed: {uv_said(result.stderr)}")
+        return (project / LOCK).read_bytes()
 
 
 def uv_said(stderr: str) -> str:

@@ -127,6 +127,7 @@ UPDATE_COLUMNS = [
     "release",
     "branch",
     "merge",
+    "lock",
     "tests",
     "pushed",
     "conflicts",

@@ -35,13 +35,17 @@ def pull_request(
     sections: list[str],
     tests: str | None,
     conflicts: list[str],
+    lock_reason: str | None = None,
 ) -> str:
+    """PR.md; ``lock_reason`` is why ``uv.lock`` could not be locked for the branch."""
     todo = [
         f"- {section.splitlines()[0][3:]}: {what_to_do(section)}"
         for section in sections
     ]
     if conflicts and tests in (None, "off"):
         result = "Not run: resolve the conflicts below first; this branch's CI runs them then."
+    elif lock_reason and tests is None:
+        result = "Not run: `uv.lock` is to be locked first (see the top); this branch's CI runs them then."
     elif tests == "off":
         result = "Not run here: the fleet file sets `test = false` for this service; this branch's CI runs them."
     elif tests is None:
@@ -64,6 +68,7 @@ def pull_request(
         conflict_text = "None: the release merged cleanly into the service's files."
     parts = [
         f"# Baseline {release} for {name}",
+        *([unlocked(lock_reason)] if lock_reason else []),
         f"This branch, `baseline/{release}`, takes {name} from "
         f"{baseline or 'no release'} to {release} of the template {template}: the "
         "template's files as the release has them, merged with the service's own, and "
@@ -78,3 +83,12 @@ def pull_request(
         conflict_text,
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def unlocked(reason: str) -> str:
+    return (
+        "**Run `uv lock` on this branch, and commit `uv.lock`, before merging.** "
+        f"The lock could not be made here: {reason.rstrip('.')}. This branch's `uv.lock` is the "
+        "release's, not locked for its `pyproject.toml`, so `uv sync --locked` (CI, the "
+        "image) refuses it until then."
+    )

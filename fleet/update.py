@@ -2,8 +2,10 @@
 
 Each branch starts at the service's default branch and holds one commit: the
 release merged into the service's files (fleet.merge: conflicts keep git's
-markers), its ``.cruft.json`` moved to the release, and a message carrying
-the CHANGELOG sections in between. Nothing leaves the machine without
+markers), its ``uv.lock`` locked again where its dependencies are its own
+(fleet.lock: when that cannot be done here, the release's lock, and PR.md says
+to run ``uv lock``), its ``.cruft.json`` moved to the release, and a message
+carrying the CHANGELOG sections in between. Nothing leaves the machine without
 ``--push``; nothing of a service runs without ``--test``.
 """
 
@@ -18,7 +20,7 @@ from pathlib import Path
 from fleet.changelog import between
 from fleet.fleet_file import Fleet, FleetFileError, Service
 from fleet.git import GitError, git
-from fleet.lock import LOCK, LockError, lock_again, needs_lock, uv_binary
+from fleet.lock import LOCK, PYPROJECT, LockError, lock_again, needs_lock, uv_binary
 from fleet.merge import apply_release
 from fleet.pull_request import commit_message, pull_request
 from fleet.releases import Template
@@ -30,6 +32,7 @@ from fleet.service_tests import run_service_tests, service_environment
 TESTS_AT_ONCE = os.cpu_count() or 1  # each suite mostly waits on one CPU
 # Who the update commits are from when git has no identity configured.
 BOT = {"user.name": "Template baseline", "user.email": "baseline@localhost"}
+NEEDS_LOCK = "needs-uv-lock"  # the branch has the release's uv.lock: its team locks it
 
 
 @dataclass
@@ -40,6 +43,8 @@ class Outcome:
     branch: str | None = None
     merge: str | None = None  # clean, conflict; current, not-linked: no branch
     conflicts: list[str] = field(default_factory=list)
+    lock: str | None = None  # locked, needs-uv-lock; None: the lock as merged
+    lock_reason: str | None = None  # why it needs uv lock, in one line
     tests: str | None = None  # passed, failed, off (test = false); None when not run
     pushed: str | None = None  # pushed, unchanged; None without --push
     error: str | None = None
@@ -48,7 +53,8 @@ class Outcome:
     def exit_status(self) -> int:
         if self.error:
             return 2
-        return 1 if self.conflicts or self.tests == "failed" else 0
+        needs_person = self.conflicts or self.lock == NEEDS_LOCK
+        return 1 if needs_person or self.tests == "failed" else 0
 
 
 def update_fleet(fleet: Fleet, out: Path, push: bool, test: bool) -> list[Outcome]:
@@ -72,7 +78,7 @@ def update_fleet(fleet: Fleet, out: Path, push: bool, test: bool) -> list[Outcom
                 continue
             try:
                 outcome, branch = make_branch(service, clone, place, template, renderer)
-            except (Unreadable, GitError, LockError) as error:
+            except (Unreadable, GitError) as error:
                 outcome, branch = Outcome(service.name, error=str(error)), None
             except OSError as error:
                 message = (
@@ -125,11 +131,12 @@ class Branch:
 
 
 def test_branches(branches: list[tuple[Outcome, Branch]], scratch: Path) -> None:
-    """Each branch's own tests, a few at once; a branch with conflicts has no code to test yet."""
+    """Each branch's own tests, a few at once; a branch with conflicts has no code
+    to test yet, and one whose lock is not made cannot be installed from it."""
     testable = [
         (outcome, branch)
         for outcome, branch in branches
-        if branch.test and not outcome.conflicts
+        if branch.test and not outcome.conflicts and outcome.lock != NEEDS_LOCK
     ]
     with ThreadPoolExecutor(TESTS_AT_ONCE) as pool:
         results = pool.map(
@@ -151,6 +158,7 @@ def write_pull_request(outcome: Outcome, branch: Branch, template: str) -> None:
         branch.sections,
         outcome.tests,
         outcome.conflicts,
+        outcome.lock_reason,
     )
     (branch.place / "PR.md").write_text(text, encoding="utf-8")
 
@@ -175,16 +183,13 @@ def make_branch(
     merged[".cruft.json"] = moved_cruft_state(
         clone.files[".cruft.json"], latest, release
     )
-    relock = needs_lock(base, theirs, merged, outcome.conflicts)
-    if relock:  # made below, not merged
-        merged[LOCK] = theirs[LOCK]
+    if needs_lock(base, theirs, merged, outcome.conflicts):  # made, not merged
         outcome.conflicts = [path for path in outcome.conflicts if path != LOCK]
+        merged[LOCK], outcome.lock, outcome.lock_reason = locked(
+            merged.get(PYPROJECT), clone.files.get(LOCK), theirs[LOCK]
+        )
     work = place / "repo"
     write_changes(work, clone.files, merged)
-    if relock:
-        with tempfile.TemporaryDirectory(prefix="fleet-lock-") as home:
-            env = service_environment(Path(home), uv_binary())
-            lock_again(work, clone.files.get(LOCK), theirs[LOCK], env)
     outcome.branch = f"baseline/{release}"
     outcome.merge = "conflict" if outcome.conflicts else "clean"
     changelog = git("show", f"{latest}:CHANGELOG.md", cwd=template.clone)
@@ -211,6 +216,18 @@ def make_branch(
     return outcome, Branch(
         outcome.branch, work, place, row.baseline, release, sections, made, service.test
     )
+
+
+def locked(
+    pyproject: bytes | None, ours: bytes | None, theirs: bytes
+) -> tuple[bytes, str, str | None]:
+    """The branch's uv.lock, made again, or the release's with why it could not be."""
+    with tempfile.TemporaryDirectory(prefix="fleet-lock-home-") as home:
+        env = service_environment(Path(home), uv_binary())
+        try:
+            return lock_again(pyproject, ours, theirs, env), "locked", None
+        except LockError as error:
+            return theirs, NEEDS_LOCK, str(error)
 
 
 def moved_cruft_state(text: bytes, commit: str, release: str) -> bytes:

@@ -6,7 +6,8 @@ service's own entry varies with the answers (its name; the description and
 authors are not in a lock), but uv sorts entries by name, so where it goes
 depends on the name: the entry is written once, and put between the two
 packages whose names the service's sorts between. ``make lock`` writes the
-template's file from ``uv lock`` run on the default bake;
+template's file from ``uv lock`` run on the default bake, from the index the
+fleet's update branches lock from (fleet.lock.INDEX) and no configuration file;
 tests/test_matrix.py proves each bake's lock is the one uv makes.
 
     make lock                          # after changing the baked dependencies
@@ -19,47 +20,38 @@ import sys
 import tempfile
 from pathlib import Path
 
+from fleet.lock import INDEX
+from fleet.lockfile import read
 from testkit import TEMPLATE
 
 LOCK = TEMPLATE / "{{cookiecutter.project_slug}}" / "uv.lock"
 UV = Path(sys.executable).parent / "uv"  # the version the Makefile pins
 DEFAULT_SLUG = "example-service"
 SLUG = "cookiecutter.project_slug"
-ENTRY = re.compile(r'\A\[\[package\]\]\nname = "([^"]+)"\n')
-
-
-def entries(lock: str) -> tuple[str, list[str]]:
-    """The lock's header, and its ``[[package]]`` entries in order, each without its blank line."""
-    header, *rest = lock.split("\n\n[[package]]\n")
-    return header, [f"[[package]]\n{entry}" for entry in rest]
-
-
-def entry_name(entry: str) -> str:
-    found = ENTRY.match(entry)
-    assert found, f"not a package entry: {entry[:80]!r}"
-    return found[1]
+# How uv is run for the lock: the same index and settings as fleet.lock's.
+UV_LOCK = [UV, "lock", "--quiet", "--no-config", "--default-index", INDEX]
 
 
 def templated(lock: str, slug: str = DEFAULT_SLUG) -> str:
     """``lock`` (made for a bake named ``slug``) as the template's Jinja source."""
     assert not re.search(r"\{[{%#]", lock), "the lock holds Jinja syntax"
-    header, found = entries(lock.rstrip("\n"))
-    (own,) = [entry for entry in found if entry_name(entry) == slug]
-    others = [entry for entry in found if entry is not own]
-    own = own.replace(f'name = "{slug}"', f'name = "{{{{ {SLUG} }}}}"', 1)
+    header, found = read(lock)
+    (own_entry,) = [entry for entry in found if entry.name == slug]
+    others = [entry for entry in found if entry is not own_entry]
+    own = own_entry.text.replace(f'name = "{slug}"', f'name = "{{{{ {SLUG} }}}}"', 1)
     parts = [
         "{#- The service's own entry goes where its name sorts, as uv writes it.\n"
         "    Written by `make lock` (testkit/lock.py): do not edit by hand. -#}\n"
         f"{{%- set own_entry -%}}\n{own}\n{{%- endset -%}}\n",
         header,
     ]
-    names = [entry_name(entry) for entry in others]
+    names = [entry.name for entry in others]
     for index, entry in enumerate(others):
         after = f'{SLUG} > "{names[index - 1]}" and ' if index else ""
         parts.append(
             f'{{% if {after}{SLUG} < "{names[index]}" %}}\n\n{{{{ own_entry }}}}{{% endif %}}'
         )
-        parts.append(f"\n\n{entry}")
+        parts.append(f"\n\n{entry.text}")
     parts.append(
         f'{{% if {SLUG} > "{names[-1]}" %}}\n\n{{{{ own_entry }}}}{{% endif %}}\n'
     )
@@ -76,7 +68,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="lock-") as scratch:
         project = bake(Path(scratch))
-        subprocess.run([UV, "lock", "--quiet", *sys.argv[1:]], cwd=project, check=True)
+        subprocess.run([*UV_LOCK, *sys.argv[1:]], cwd=project, check=True)
         LOCK.write_text(templated((project / "uv.lock").read_text()))
     print(f"wrote {LOCK.relative_to(TEMPLATE)}")
 

@@ -1,18 +1,33 @@
-"""An update branch's uv.lock: when it is made again, from what, and what is refused."""
+"""An update branch's uv.lock: when it is made again, from what, where, and what is refused."""
+
+import tempfile
+import tomllib
 
 import pytest
 
-from fleet.lock import LockError, lock_again, needs_lock, refusal, starting_lock
+from fleet import update
+from fleet.lock import (
+    INDEX,
+    LockError,
+    lock_again,
+    needs_lock,
+    refusal,
+    starting_lock,
+)
+from fleet.lockfile import LockfileError, read, written
 from fleet.pull_request import pull_request
+from fleet.update import NEEDS_LOCK, Branch, Outcome, locked
 from testkit.commands import clean_env
 
 HEADER = b'version = 1\nrevision = 5\nrequires-python = ">=3.11"'
+PYPI = f'{{ registry = "{INDEX}" }}'
 
 
-def lock(*entries: tuple[str, str]) -> bytes:
+def lock(*entries: tuple[str, str] | tuple[str, str, str]) -> bytes:
+    """A lock of (name, version[, source]) entries, from PyPI unless said."""
     blocks = [
-        f'[[package]]\nname = "{name}"\nversion = "{version}"'
-        for name, version in entries
+        f'[[package]]\nname = "{name}"\nversion = "{version}"\nsource = {source[0] if source else PYPI}'
+        for name, version, *source in entries
     ]
     return b"\n\n".join([HEADER, *(block.encode() for block in blocks)]) + b"\n"
 
@@ -55,6 +70,59 @@ def test_locking_starts_from_the_releases_pins_and_the_teams_own_packages():
     assert start.count('name = "service"') == 1
     assert starting_lock(None, theirs) == theirs
     assert starting_lock(b"\xff not text", theirs) == theirs
+    assert starting_lock(b"[[package]\n", theirs) == theirs
+
+
+def test_every_entry_of_a_forked_package_is_carried_and_only_from_the_index():
+    """uv locks two versions of one name when the resolution forks on markers:
+    both of the team's are carried, and both of the release's kept, while an
+    entry from a git repository or a folder is left for uv to drop."""
+    ours = lock(
+        ("numpy", "2.2.6"),
+        ("numpy", "2.3.5"),
+        ("private", "1.0", '{ git = "https://git.example.com/private?rev=main#abc" }'),
+        ("sibling", "0.1.0", '{ directory = "../sibling" }'),
+    )
+    theirs = lock(("flask", "3.1.3"), ("werkzeug", "3.1.8"), ("werkzeug", "3.1.9"))
+    _, entries = read(starting_lock(ours, theirs).decode())
+    assert [entry.key[:2] for entry in entries] == [
+        ("flask", "3.1.3"),
+        ("werkzeug", "3.1.8"),
+        ("werkzeug", "3.1.9"),
+        ("numpy", "2.2.6"),
+        ("numpy", "2.3.5"),
+    ]
+
+
+def test_a_lock_is_taken_apart_by_toml_and_put_back_as_uv_wrote_it():
+    text = lock(
+        ("numpy", "2.2.6"),
+        ("numpy", "2.2.6", '{ registry = "https://mirror.example.com/simple" }'),
+    ).decode()
+    header, entries = read(text)
+    assert header == HEADER.decode()
+    assert (
+        len({entry.key for entry in entries}) == 2
+    )  # one name, one version, two sources
+    assert written(header, entries) == text
+    assert [entry.source for entry in entries] == [
+        package["source"] for package in tomllib.loads(text)["package"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[[package]\n",  # not TOML
+        'version = 1\n[[package]]\nname = "a"\n',  # no blank line: the header would hold it
+        'version = 1\n\n[[package]]\nname = "a"\n[[package]]\nname = "b"\n',
+        'version = 1\n\n[[package]]\nversion = "1.0"\n',  # no name
+    ],
+    ids=["not-toml", "entry-in-header", "two-in-one-block", "nameless"],
+)
+def test_a_lock_laid_out_otherwise_is_refused_not_guessed(text):
+    with pytest.raises(LockfileError):
+        read(text)
 
 
 STATIC = (
@@ -68,65 +136,232 @@ STATIC_LOCK = (
 )
 
 
-@pytest.mark.parametrize(
-    ("pyproject", "said"),
-    [
-        (STATIC, None),
-        (b'[project]\nname = "svc"\ndynamic = ["version"]\n', "dynamic metadata"),
-        (
-            STATIC + b'[tool.uv.sources]\nlib = { path = "../lib" }\n',
-            "[tool.uv.sources]",
-        ),
-        (STATIC + b'[tool.uv.workspace]\nmembers = ["libs/*"]\n', "a uv workspace"),
-        (b"[project\n", "is not TOML"),
-    ],
-    ids=["static", "dynamic", "sources", "workspace", "not-toml"],
-)
-def test_what_locking_would_have_to_build_is_refused(pyproject, said):
+def with_dependency(requirement: str) -> bytes:
+    return STATIC.replace(
+        b"dependencies = []", f"dependencies = [{requirement!r}]".encode()
+    )
+
+
+REFUSED = {
+    "dynamic": (
+        b'[project]\nname = "svc"\ndynamic = ["version"]\n',
+        "dynamic metadata",
+    ),
+    "sources": (
+        STATIC + b'[tool.uv.sources]\nlib = { path = "../lib" }\n',
+        "[tool.uv.sources]",
+    ),
+    "workspace": (
+        STATIC + b'[tool.uv.workspace]\nmembers = ["libs/*"]\n',
+        "a uv workspace",
+    ),
+    "index": (
+        STATIC
+        + b'[[tool.uv.index]]\nname = "ours"\nurl = "https://pkgs.example.com/simple"\n',
+        "[[tool.uv.index]]",
+    ),
+    "index-url": (
+        STATIC + b'[tool.uv]\nindex-url = "https://pkgs.example.com/simple"\n',
+        "[tool.uv] index-url",
+    ),
+    "extra-index-url": (
+        STATIC + b'[tool.uv]\nextra-index-url = ["https://pkgs.example.com/simple"]\n',
+        "[tool.uv] extra-index-url",
+    ),
+    "find-links": (
+        STATIC + b'[tool.uv]\nfind-links = ["https://pkgs.example.com/wheels/"]\n',
+        "[tool.uv] find-links",
+    ),
+    "url-dependency": (
+        with_dependency("lib @ https://pkgs.example.com/lib-1.0-py3-none-any.whl"),
+        "[project] dependencies: 'lib @ https://pkgs.example.com/",
+    ),
+    "git-dependency": (
+        with_dependency("lib[extra]@git+https://git.example.com/lib.git"),
+        "[project] dependencies: 'lib[extra]@git+",
+    ),
+    "url-extra": (
+        STATIC + b'[project.optional-dependencies]\nfast = ["lib @ file:///srv/lib"]\n',
+        "[project.optional-dependencies] fast: 'lib @ file:///srv/lib'",
+    ),
+    "url-group": (
+        STATIC
+        + b'[dependency-groups]\ndev = [{ include-group = "x" }, "t @ https://x/t.whl"]\n',
+        "[dependency-groups] dev: 't @ https://x/t.whl'",
+    ),
+    "url-uv-dev": (
+        STATIC + b'[tool.uv]\ndev-dependencies = ["t @ https://x/t.whl"]\n',
+        "[tool.uv] dev-dependencies",
+    ),
+    "not-toml": (b"[project\n", "is not TOML"),
+}
+
+
+@pytest.mark.parametrize(("pyproject", "said"), REFUSED.values(), ids=REFUSED.keys())
+def test_what_locking_would_have_to_build_or_fetch_elsewhere_is_refused(
+    pyproject, said
+):
     found = refusal(pyproject)
-    assert found is None if said is None else said in found
+    assert found is not None, pyproject
+    assert said in found, found
+    assert found.startswith("pyproject.toml ")
+    assert "\n" not in found
 
 
-def test_a_refused_pyproject_is_never_handed_to_uv(tmp_path):
-    """A hatch metadata hook is the service's code: uv would run it to read a
-    dynamic version, even with --no-build."""
-    marker = tmp_path / "ran"
-    (tmp_path / "hatch_build.py").write_text(f"open({str(marker)!r}, 'w')\n")
-    (tmp_path / "pyproject.toml").write_bytes(
-        b'[project]\nname = "svc"\ndynamic = ["version"]\n'
-        b'[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
-        b"[tool.hatch.metadata.hooks.custom]\n"
-    )
+@pytest.mark.parametrize(
+    "requirement",
+    [
+        "flask>=3.1",
+        "flask[async]>=3.1; python_version >= '3.12'",
+        "pywin32; sys_platform == 'win32' and platform_release != '@'",
+    ],
+)
+def test_a_requirement_from_the_index_is_not_refused(requirement):
+    assert refusal(with_dependency(requirement)) is None
+    assert refusal(STATIC + b"[tool.uv]\nrequired-version = '>=0.13'\n") is None
+
+
+FAKE_UV = """#!/bin/sh
+[ "$1" = lock ] || exit 1
+{{ pwd; ls -A; echo "$@"; env; }} > {record}
+printf 'made by the fake uv\\n' > uv.lock
+"""
+
+
+@pytest.fixture
+def fake_uv(tmp_path, monkeypatch):
+    """A ``uv`` first on PATH that notes where and how it ran, and writes a lock."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "uv-ran"
+    uv = bin_dir / "uv"
+    uv.write_text(FAKE_UV.format(record=record))
+    uv.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{clean_env()['PATH']}")
+    return record
+
+
+@pytest.mark.parametrize(("pyproject", "said"), REFUSED.values(), ids=REFUSED.keys())
+def test_a_refused_pyproject_is_never_handed_to_uv(fake_uv, pyproject, said):
     with pytest.raises(LockError) as raised:
-        lock_again(tmp_path, None, lock(("svc", "0.1.0")), clean_env())
-    assert str(raised.value) == (
-        "cannot lock uv.lock again: pyproject.toml has dynamic metadata, which only "
-        "a build can tell; run uv lock on the branch"
+        lock_again(pyproject, None, STATIC_LOCK, clean_env())
+    assert str(raised.value) == refusal(pyproject)
+    assert not fake_uv.exists()
+
+
+def test_uv_locks_in_a_scratch_folder_with_no_configuration_from_the_index(fake_uv):
+    """It sees the merged pyproject.toml and the starting lock, nothing of the
+    service's tree, no configuration file, and no index but PyPI's."""
+    made = lock_again(
+        STATIC,
+        None,
+        STATIC_LOCK,
+        clean_env(
+            UV_INDEX_URL="https://pkgs.example.com/simple",
+            UV_EXTRA_INDEX_URL="https://pkgs.example.com/simple",
+            UV_FIND_LINKS="https://pkgs.example.com/wheels/",
+            UV_CONFIG_FILE="/srv/uv.toml",
+            UV_OFFLINE="1",
+        ),
     )
-    assert not marker.exists()
-    assert not (tmp_path / "uv.lock").exists()
+    assert made == b"made by the fake uv\n"
+    where, listing, listing_2, arguments, *env = fake_uv.read_text().splitlines()
+    assert where.startswith(tempfile.gettempdir())
+    assert [listing, listing_2] == ["pyproject.toml", "uv.lock"]
+    assert arguments.split()[:7] == [
+        "lock", "--quiet", "--no-build", "--no-config", "--default-index", INDEX, "--python",
+    ]  # fmt: skip
+    assert "UV_NO_CONFIG=1" in env
+    assert "UV_OFFLINE=1" in env
+    assert not [line for line in env if "pkgs.example.com" in line or "/srv/" in line]
 
 
-def test_a_dependency_added_on_the_branch_is_locked(tmp_path):
+def test_a_uv_toml_around_where_uv_runs_is_ignored(tmp_path, monkeypatch):
+    """Offline, from uv's cache: a uv.toml taking packages from elsewhere, in a
+    folder above the scratch one (uv reads those unless told not to), changes nothing."""
+    tree = tmp_path / "service"
+    tree.mkdir()
+    (tree / "uv.toml").write_text(
+        'find-links = ["http://127.0.0.1:9/wheels/"]\nno-index = true\n'
+    )  # were it read, nothing would come from the index (tried: the lock fails)
+    monkeypatch.setattr(tempfile, "tempdir", str(tree))
+    made = lock_again(
+        with_dependency("blinker>=1.9"), None, STATIC_LOCK, clean_env(UV_OFFLINE="1")
+    )
+    (blinker,) = [
+        p for p in tomllib.loads(made.decode())["package"] if p["name"] == "blinker"
+    ]
+    assert blinker["source"] == {"registry": INDEX}
+    assert sorted(path.name for path in tree.iterdir()) == [
+        "uv.toml"
+    ]  # scratch removed
+
+
+def test_a_dependency_added_on_the_branch_is_locked():
     """Offline, from uv's cache: Flask is in the lock of every bake."""
-    (tmp_path / "pyproject.toml").write_bytes(
-        STATIC.replace(b"dependencies = []", b'dependencies = ["blinker>=1.9"]')
+    made = lock_again(
+        with_dependency("blinker>=1.9"),
+        STATIC_LOCK,
+        STATIC_LOCK,
+        clean_env(UV_OFFLINE="1"),
     )
-    made = lock_again(tmp_path, STATIC_LOCK, STATIC_LOCK, clean_env(UV_OFFLINE="1"))
     assert b'name = "blinker"\nversion = "' in made
     assert b'{ name = "blinker", specifier = ">=1.9" }' in made
 
 
-def test_a_lock_uv_cannot_make_is_one_line(tmp_path):
-    (tmp_path / "pyproject.toml").write_bytes(
-        STATIC.replace(b"dependencies = []", b'dependencies = ["flask>=99"]')
-    )
+def test_a_lock_uv_cannot_make_is_one_line():
     with pytest.raises(LockError) as raised:
-        lock_again(tmp_path, None, STATIC_LOCK, clean_env(UV_OFFLINE="1"))
+        lock_again(
+            with_dependency("flask>=99"), None, STATIC_LOCK, clean_env(UV_OFFLINE="1")
+        )
     message = str(raised.value)
     assert message.startswith("uv lock failed: "), message
     assert "\n" not in message
     assert "flask" in message, message
+
+
+def test_a_service_without_a_pyproject_gets_one_line():
+    with pytest.raises(LockError, match=r"^no pyproject.toml$"):
+        lock_again(None, None, STATIC_LOCK, clean_env())
+
+
+def test_a_lock_not_made_leaves_the_releases_lock_and_asks_a_person(
+    fake_uv, tmp_path, monkeypatch
+):
+    monkeypatch.setenv(
+        "UV_CACHE_DIR", str(tmp_path / "cache")
+    )  # uv is not asked for it
+    pyproject = REFUSED["url-dependency"][0]
+    lock_file, state, reason = locked(pyproject, lock(("old", "1.0")), STATIC_LOCK)
+    assert (lock_file, state, reason) == (STATIC_LOCK, NEEDS_LOCK, refusal(pyproject))
+    assert not fake_uv.exists()
+    outcome = Outcome("svc", merge="clean", lock=state, lock_reason=reason)
+    assert outcome.exit_status == 1  # a person's turn, not an error
+    assert Outcome("svc", merge="clean", lock="locked").exit_status == 0
+
+
+def test_a_branch_whose_lock_is_not_made_is_not_tested(tmp_path):
+    """``uv sync --locked`` would refuse its lock: its tests wait for the team's."""
+    outcome = Outcome("svc", merge="clean", lock=NEEDS_LOCK, lock_reason="why")
+    branch = Branch(
+        "baseline/v2", tmp_path / "repo", tmp_path, "v1", "v2", [], "0" * 40, True
+    )
+    update.test_branches([(outcome, branch)], tmp_path / "tests")
+    assert outcome.tests is None
+    assert not (tmp_path / "tests").exists()
+
+
+def test_pr_md_says_first_that_the_team_must_lock():
+    reason = refusal(REFUSED["index-url"][0])
+    text = pull_request("svc", "template", "v3.1.0", "v3.2.0", [], None, [], reason)
+    title, first, *_ = text.split("\n\n")
+    assert title == "# Baseline v3.2.0 for svc"
+    assert first.startswith(
+        "**Run `uv lock` on this branch, and commit `uv.lock`, before merging.**"
+    )
+    assert f"The lock could not be made here: {reason}." in first
+    assert "Not run: `uv.lock` is to be locked first" in text
+    assert "uv lock" not in pull_request("svc", "t", "v3.1.0", "v3.2.0", [], None, [])
 
 
 @pytest.mark.parametrize(
@@ -135,10 +370,3 @@ def test_a_lock_uv_cannot_make_is_one_line(tmp_path):
 def test_pr_md_says_to_lock_after_resolving_pyproject(conflicts, says):
     text = pull_request("svc", "template", "v3.1.0", "v3.2.0", [], None, conflicts)
     assert ("`uv lock`, and commit `uv.lock`" in text) is says
-
-
-def test_a_service_without_a_pyproject_gets_one_line(tmp_path):
-    with pytest.raises(
-        LockError, match=r"^cannot lock uv.lock again: no pyproject.toml; "
-    ):
-        lock_again(tmp_path, None, STATIC_LOCK, clean_env())

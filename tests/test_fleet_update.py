@@ -17,7 +17,14 @@ from fleet.releases import version
 from testkit import TEMPLATE
 from testkit.commands import clean_env, run
 from testkit.lock import UV
-from testkit.services import CDN_AND_LEGACY_CHARTS, EXCEPTION, TEAMS_DEPENDENCY
+from testkit.services import (
+    CDN_AND_LEGACY_CHARTS,
+    EXCEPTION,
+    TEAMS_DEPENDENCY,
+    edit,
+    fleet_toml,
+    publish,
+)
 
 pytestmark = pytest.mark.xdist_group("fleet")
 LINKED_AND_PLAIN = [
@@ -159,6 +166,7 @@ def test_the_table_and_the_exit_status(fleet, updated):
             newest,
             branch,
             "clean",
+            "locked",
             "failed",
             "pushed",
         ],
@@ -292,6 +300,54 @@ def test_a_branch_from_before_uv_locks_again_and_installs_with_uv_sync_locked(
         ), log
         assert re.search(r"^\$ \S+ -m pytest ", log, re.M), log
         assert re.search(r"\d+ passed", log), log
+
+
+URL_DEPENDENCY = '"lib @ https://pkgs.example.com/lib-1.0-py3-none-any.whl"'
+
+
+def test_a_lock_not_made_here_still_gets_its_branch_and_asks_the_team(fleet, tmp_path):
+    """two-behind, with a package from a URL too: locking it would fetch from
+    there, so uv never runs; the branch is made with the release's uv.lock, its
+    PR.md says first that the team runs ``uv lock``, and a person is needed (1)."""
+    work = tmp_path / "url-dependency"
+    shutil.copytree(
+        fleet.services["two-behind"].work, work, ignore=shutil.ignore_patterns(".git")
+    )
+    edit(
+        work / "pyproject.toml",
+        TEAMS_DEPENDENCY,
+        f"{TEAMS_DEPENDENCY}, {URL_DEPENDENCY}",
+    )
+    service = publish(work, tmp_path / "url-dependency.git")
+    fleet_file = tmp_path / "FLEET.toml"
+    fleet_file.write_text(fleet_toml(fleet.releases, [service]))
+    result = fleet_update(
+        fleet_file, "--out", tmp_path / "out", "--json", tmp_path / "out.json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    old, _, newest = fleet.releases.tags
+    branch = f"baseline/{newest}"
+    assert table_rows(result.stdout) == {
+        "url-dependency": [old, newest, branch, "clean", "needs-uv-lock"]
+    }
+    (row,) = json.loads((tmp_path / "out.json").read_text())
+    reason = row["lock_reason"]
+    assert reason.startswith("pyproject.toml takes a package from a URL"), reason
+    assert URL_DEPENDENCY[1:-1] in reason
+    clone = tmp_path / "out/url-dependency/repo"
+    pyproject = run("git", "show", f"{branch}:pyproject.toml", cwd=clone).stdout
+    assert URL_DEPENDENCY in pyproject
+    lock = tomllib.loads(run("git", "show", f"{branch}:uv.lock", cwd=clone).stdout)
+    (own,) = [p for p in lock["package"] if p["name"] == "two-behind"]
+    assert [r["name"] for r in own["metadata"]["requires-dist"]] == [
+        "flask",
+        "gunicorn",
+    ]  # the release's, as it locks it: not locked for this pyproject.toml
+    title, first, *_ = (tmp_path / "out/url-dependency/PR.md").read_text().split("\n\n")
+    assert title == f"# Baseline {newest} for url-dependency"
+    assert first.startswith("**Run `uv lock` on this branch"), first
+    assert f"The lock could not be made here: {reason}." in first
 
 
 def test_the_conflict_shows_as_git_markers_and_in_pr_md(fleet, updated):

@@ -15,7 +15,7 @@ import pytest
 
 from testkit.bake import bake, baked_lint, baked_pytest, live_headers
 from testkit.commands import CACHE, python, run
-from testkit.lock import LOCK, UV, templated
+from testkit.lock import LOCK, UV_LOCK, templated
 from tests.expected import (
     CSP_NONE,
     CSP_SELF,
@@ -161,10 +161,10 @@ def test_the_lock_is_the_one_uv_makes_for_the_baked_pyproject(combination):
     """uv takes the baked lock as up to date for this bake's pyproject.toml
     (offline: the bake needs no network, and neither does this), its entries
     are in uv's order, and it is the template's lock with only the service's
-    entry placed, so ``uv lock`` would write the same file."""
+    entry placed, so ``uv lock`` would write the same file: from the index the
+    fleet locks update branches from, with no configuration file of anyone's."""
     _, project = combination
-    run(UV, "lock", "--check", "--offline", "--quiet", "--python", sys.executable,
-        cwd=project)  # fmt: skip
+    run(*UV_LOCK, "--check", "--offline", "--python", sys.executable, cwd=project)
     lock = (project / "uv.lock").read_text()
     names = [package["name"] for package in tomllib.loads(lock)["package"]]
     assert names == sorted(names)
