@@ -169,7 +169,8 @@ def read_fleet(fleet: Fleet, fetches: Fetches) -> Report:
 def see_live(
     row: Row, fetches: Fetches, url: str, clone: Clone | str, judge: Judge
 ) -> None:
-    """The row's live view; template code that cannot judge it makes it unreadable."""
+    """The row's live view; template code that cannot judge it makes it
+    unreadable, in one line: one service's failure never ends the report."""
     try:
         row.live, row.live_findings = judge.judge(
             fetches.result(url),
@@ -178,6 +179,10 @@ def see_live(
         )
     except CodeError as error:
         row.error = row.error or f"live view: {error}"
+    except Exception as error:  # the template's code at an old release, say
+        first = (str(error).splitlines() or [""])[0]
+        what = f"{type(error).__name__}: {first}" if first else type(error).__name__
+        row.error = row.error or f"live view: cannot judge it: {what}"
 
 
 class Unreadable(Exception):
