@@ -11,7 +11,6 @@ closes the socket of a fetch that passes its timeout, so a server that
 answers a byte at a time holds nothing past it either.
 """
 
-import contextlib
 import http.client
 import importlib.util
 import socket
@@ -69,7 +68,8 @@ class Watchdog:
     def __init__(self) -> None:
         self.deadlines: dict[http.client.HTTPConnection, float] = {}
         self.cut: set[http.client.HTTPConnection] = set()
-        self.cut_off: list[tuple[str, int | None]] = []  # (host, port), each cut
+        self.cut_off: list[tuple[str, int | None]] = []  # (host, port) of each cut
+        self.recorded: set[http.client.HTTPConnection] = set()
         self.lock = threading.Lock()
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self.watch, daemon=True)
@@ -94,13 +94,19 @@ class Watchdog:
             now = time.monotonic()
             with self.lock:
                 overdue = [c for c, d in self.deadlines.items() if d <= now]
-                self.cut_off += [(c.host, c.port) for c in overdue if c not in self.cut]
                 self.cut.update(overdue)
             for connection in overdue:
-                sock = connection.sock
-                if sock is not None:
-                    with contextlib.suppress(OSError):  # closed meanwhile
-                        sock.shutdown(socket.SHUT_RDWR)
+                sock = connection.sock  # None, or detached, in a TLS handshake
+                if sock is None:
+                    continue  # the socket's own timeout, just past, ends that
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:  # closed meanwhile
+                    continue
+                with self.lock:
+                    if connection not in self.recorded:
+                        self.recorded.add(connection)
+                        self.cut_off.append((connection.host, connection.port))
 
     def stop(self) -> None:
         self.stopped.set()

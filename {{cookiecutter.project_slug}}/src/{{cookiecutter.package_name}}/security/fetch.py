@@ -27,9 +27,10 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 ACCEPT = "text/html,*/*;q=0.8"  # as a browser asks for a page
 MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-# With a watchdog, the socket's own timeout is a backstop past the deadline:
-# the watchdog is what cuts a fetch off, a silent server's and a trickling one's.
-WATCHED_BACKSTOP_SECONDS = 1.0
+# With a watchdog, the socket's own timeout is a backstop just past the
+# deadline: the watchdog is what cuts a fetch off, a silent server's and a
+# trickling one's (the backstop, a TLS handshake's, which it cannot reach).
+WATCHED_BACKSTOP_SECONDS = 0.25
 
 
 class Unreachable(Exception):
