@@ -132,21 +132,17 @@ def ask(
     watchdog: Watchdog | None,
 ) -> tuple[int, list[tuple[str, str]]]:
     parts = urlsplit(url)
+    host = parts.hostname or ""  # url_problem made sure there is one
     remaining = max(deadline - time.monotonic(), 0.001)
     if watchdog is not None:
         remaining += WATCHED_BACKSTOP_SECONDS
     connection: http.client.HTTPConnection
     if parts.scheme == "https":
         connection = http.client.HTTPSConnection(
-            parts.hostname,
-            parts.port,
-            timeout=remaining,
-            context=context or tls_context(),
+            host, parts.port, timeout=remaining, context=context or tls_context()
         )
     else:
-        connection = http.client.HTTPConnection(
-            parts.hostname, parts.port, timeout=remaining
-        )
+        connection = http.client.HTTPConnection(host, parts.port, timeout=remaining)
     if watchdog is not None:
         watchdog.add(connection, deadline)
     answer: tuple[int, list[tuple[str, str]]] | None = None
@@ -160,7 +156,7 @@ def ask(
         response = connection.getresponse()
         answer = response.status, response.getheaders()
     except (OSError, ValueError, http.client.HTTPException) as error:
-        failure = reason(error, parts.hostname or "", timeout)
+        failure = reason(error, host, timeout)
     finally:
         cut = watchdog is not None and watchdog.remove(connection)
         connection.close()
