@@ -228,6 +228,12 @@ def read_row(
             f"template commit {clone.commit} in .cruft.json is not in "
             f"{template.location}: baked from another template?"
         )
+    if not template.in_a_release(commit):  # a branch's code is never run here
+        raise Unreadable(
+            f"template commit {commit[:12]} in .cruft.json is in no release of "
+            f"{template.location}, so its code is not run: move it to a release, "
+            f"e.g. cruft update --checkout {template.latest}"
+        )
     row.baseline = template.release_at(commit)
     row.behind = len(template.newer_than(row.baseline))
     base = render(renderer, commit, clone.answers)
@@ -252,7 +258,11 @@ def owned_list(
 ) -> list[str]:
     """What the template owns, as baked at ``commit``; for a service baked before
     the list existed, the newest release's list, else the nearest later commit's."""
-    later = template.later_commits(commit, BAKED_PYPROJECT)
+    later = [  # rendering runs the template's Jinja extension: released code only
+        c
+        for c in template.later_commits(commit, BAKED_PYPROJECT)
+        if template.in_a_release(c)
+    ]
     candidates = [template.commit_of(template.latest or ""), *later]
     for candidate in [commit, *filter(None, candidates)]:
         try:

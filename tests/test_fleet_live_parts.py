@@ -17,11 +17,11 @@ import time
 import pytest
 
 from fleet.fetch import TEMPLATE_FETCH, Fetched, Fetches
-from fleet.fleet_file import FleetFileError, load
+from fleet.fleet_file import FleetFileError, Service, load
 from fleet.live import Judge
 from fleet.releases import Template
 from fleet.render import Renderer
-from fleet.report import Row, build_report, see_live
+from fleet.report import Row, build_report, inspect, see_live
 from fleet.service import read_clone
 from fleet.template_code import CodeError, Loader, literal_settings
 from testkit.commands import git, run
@@ -288,17 +288,18 @@ def test_a_5xx_is_unreachable_naming_the_status(fleet, tmp_path):
 
 def test_template_code_runs_only_from_a_release(fleet, tmp_path):
     """A .cruft.json may name any commit the template's clone has, a side
-    branch's among them: its security package would run in the fleet's
-    process, by the workflows' token. It is judged by the newest release."""
+    branch's among them: its security package, or its Jinja extension when
+    rendered, would run in the fleet's process, by the workflows' token. Its
+    live view is judged by the newest release; its row is one line."""
     mark = tmp_path / "imported"
     copy = tmp_path / "template"
     run("git", "clone", "-q", str(fleet.releases.template), str(copy), cwd=tmp_path)
     git("checkout", "-q", "-b", "side", cwd=copy)
-    policy = copy / SECURITY / "policy.py"
-    policy.write_text(
-        policy.read_text()
-        + f"\n__import__('pathlib').Path({str(mark)!r}).write_text('imported')\n"
+    leaving_a_mark = (
+        f"\n__import__('pathlib').Path({str(mark)!r}).write_text('imported')\n"
     )
+    for module in (copy / SECURITY / "policy.py", copy / "local_extensions.py"):
+        module.write_text(module.read_text() + leaving_a_mark)
     git("commit", "-qam", "Not released", cwd=copy)
     side = git("rev-parse", "HEAD", cwd=copy).stdout.strip()
     git("checkout", "-q", "-", cwd=copy)
@@ -318,6 +319,12 @@ def test_template_code_runs_only_from_a_release(fleet, tmp_path):
     )
     with pytest.raises(CodeError, match="is in no release"):
         judge.code(side, clone.answers)
+    row = inspect(Service("side", "unused"), clone, template, judge.renderer)
+    assert row.error == (
+        f"template commit {side[:12]} in .cruft.json is in no release of "
+        f"{template.location}, so its code is not run: move it to a release, "
+        f"e.g. cruft update --checkout {fleet.releases.tags[2]}"
+    )
     assert not mark.exists()
 
 
