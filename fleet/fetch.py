@@ -1,38 +1,58 @@
 """Every service's live URL fetched at once, each within its own timeout.
 
-One GET per URL, as a browser without cookies would ask: no credentials,
-redirects followed on the same host only (never from https to http), the
-certificate verified against the system's CAs and the fleet file's
-``ca_bundle``, never skipped. A watchdog closes the socket of a fetch that
-passes its timeout, so a server that answers a byte at a time holds nothing
-past it either.
+Each fetch is the template's own: its ``security/fetch.py``, the module the
+baked ``flask security check`` fetches with, loaded by path from this
+checkout of the template (the fleet ships in the template's repository), so
+the two ask alike and say the same of a URL that gives no answer: one GET,
+no credentials, redirects followed on the same origin only, the certificate
+verified against the system's CAs and the fleet file's ``ca_bundle``, never
+skipped. What is the fleet's alone: the fetches run at once, and a watchdog
+closes the socket of a fetch that passes its timeout, so a server that
+answers a byte at a time holds nothing past it either.
 """
 
-import contextlib
 import http.client
+import importlib.util
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from urllib.parse import SplitResult, urljoin, urlsplit
+from pathlib import Path
+from types import ModuleType
+from urllib.parse import urlsplit
 
 USER_AGENT = "fleet-live-view"
 FETCHES_AT_ONCE = 32  # waiting on the network, not the CPU
-MAX_REDIRECTS = 5
-REDIRECTS = {301, 302, 303, 307, 308}
 WATCHDOG_SECONDS = 0.05
+TEMPLATE_FETCH = (
+    Path(__file__).resolve().parent.parent
+    / "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/security/fetch.py"
+)
 
 
-class FetchError(Exception):
-    """A fetch that got no HTTP answer; the message is one line for people."""
+def load_template_fetch(path: Path = TEMPLATE_FETCH) -> ModuleType:
+    """The template's security/fetch.py, imported from its file (no Jinja in it,
+    nothing relative: tests/test_fleet_live_parts.py holds it to that)."""
+    name = "fleet._template_fetch"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+shared = load_template_fetch()
 
 
 @dataclass
 class Fetched:
-    url: str  # where the headers came from, after redirects on the same host
+    url: str  # where the headers came from, after redirects on the same origin
     status: int | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
     error: str | None = None  # why there is no answer: the URL is unreachable
@@ -42,20 +62,14 @@ class Fetched:
         return urlsplit(self.url).scheme == "https"
 
 
-def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """The system's CAs, and the bundle's besides; hostnames always checked."""
-    context = ssl.create_default_context()
-    if ca_bundle:
-        context.load_verify_locations(cafile=ca_bundle)
-    return context
-
-
 class Watchdog:
     """Closes the connections that pass their deadline, from its own thread."""
 
     def __init__(self) -> None:
         self.deadlines: dict[http.client.HTTPConnection, float] = {}
         self.cut: set[http.client.HTTPConnection] = set()
+        self.cut_off: list[tuple[str, int | None]] = []  # (host, port) of each cut
+        self.recorded: set[http.client.HTTPConnection] = set()
         self.lock = threading.Lock()
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self.watch, daemon=True)
@@ -82,106 +96,32 @@ class Watchdog:
                 overdue = [c for c, d in self.deadlines.items() if d <= now]
                 self.cut.update(overdue)
             for connection in overdue:
-                sock = connection.sock
-                if sock is not None:
-                    with contextlib.suppress(OSError):  # closed meanwhile
-                        sock.shutdown(socket.SHUT_RDWR)
+                sock = connection.sock  # None, or detached, in a TLS handshake
+                if sock is None:
+                    continue  # the socket's own timeout, just past, ends that
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:  # closed meanwhile
+                    continue
+                with self.lock:
+                    if connection not in self.recorded:
+                        self.recorded.add(connection)
+                        self.cut_off.append((connection.host, connection.port))
 
     def stop(self) -> None:
         self.stopped.set()
         self.thread.join(1)
 
 
-def request_target(parts: SplitResult) -> str:
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-
 def fetch(
     url: str, context: ssl.SSLContext, timeout: float, watchdog: Watchdog
 ) -> Fetched:
-    """The first answer that is not a redirect on the same host."""
-    deadline = time.monotonic() + timeout
+    """The first answer that is not a redirect on the same origin."""
     try:
-        for _ in range(MAX_REDIRECTS + 1):
-            status, headers = ask(url, context, deadline, timeout, watchdog)
-            location = dict((k.lower(), v) for k, v in headers).get("location")
-            if status not in REDIRECTS or not location:
-                return Fetched(url, status, headers)
-            url = same_host(url, urljoin(url, location))
-        raise FetchError(f"more than {MAX_REDIRECTS} redirects")
-    except FetchError as error:
+        answer = shared.get(url, context, timeout, USER_AGENT, watchdog)
+    except shared.Unreachable as error:
         return Fetched(url, error=str(error))
-
-
-def same_host(origin: str, target: str) -> str:
-    before, after = urlsplit(origin), urlsplit(target)
-    if after.scheme not in ("http", "https") or after.hostname != before.hostname:
-        raise FetchError(
-            f"redirected to another host ({target}): give the URL of a page it serves"
-        )
-    if before.scheme == "https" and after.scheme != "https":
-        raise FetchError(f"redirected from https to {target}")
-    return target
-
-
-def ask(
-    url: str,
-    context: ssl.SSLContext,
-    deadline: float,
-    timeout: float,
-    watchdog: Watchdog,
-) -> tuple[int, list[tuple[str, str]]]:
-    parts = urlsplit(url)
-    remaining = max(deadline - time.monotonic(), 0.001)
-    connection: http.client.HTTPConnection
-    if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(
-            parts.hostname, parts.port, timeout=remaining, context=context
-        )
-    else:
-        connection = http.client.HTTPConnection(
-            parts.hostname, parts.port, timeout=remaining
-        )
-    watchdog.add(connection, deadline)
-    failure = None
-    try:
-        connection.request(
-            "GET",
-            request_target(parts),
-            headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.8"},
-        )
-        response = connection.getresponse()
-        answer = response.status, response.getheaders()
-    except (OSError, ValueError, http.client.HTTPException) as error:
-        failure = reason(error, parts.hostname or "", timeout)
-    finally:
-        cut = watchdog.remove(connection)
-        connection.close()
-    if cut or time.monotonic() >= deadline:
-        raise FetchError(f"no answer within {timeout:g} s")
-    if failure is not None:
-        raise FetchError(failure)
-    return answer
-
-
-def reason(error: Exception, host: str, timeout: float) -> str:
-    """Why there was no answer, in the words of the template's ``security check``
-    (tests/test_fleet_live.py holds the two to the same words)."""
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return f"TLS certificate not accepted: {error.verify_message}"
-    if isinstance(error, ssl.SSLError):
-        return f"TLS failed: {error.reason or error}"
-    if isinstance(error, socket.gaierror):
-        return f"cannot resolve {host}: {error.strerror}"
-    if isinstance(error, TimeoutError):
-        return f"no answer within {timeout:g} s"
-    if isinstance(error, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(error, OSError):
-        return error.strerror or str(error) or type(error).__name__
-    if isinstance(error, http.client.HTTPException):
-        return f"not an HTTP answer ({type(error).__name__}: {error})"
-    return f"bad URL: {error}"
+    return Fetched(answer.url, answer.status, answer.headers)
 
 
 class Fetches:
@@ -194,7 +134,7 @@ class Fetches:
         self.futures: dict[str, Future[Fetched]] = {}
         if not urls:
             return
-        context = tls_context(ca_bundle)
+        context = shared.tls_context(ca_bundle)
         self.watchdog = Watchdog()
         self.pool = ThreadPoolExecutor(min(FETCHES_AT_ONCE, len(urls)))
         for url in urls:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from fleet.fetch import shared
+
 RELEASE = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
 # A name is a folder under fleet update's --out: never a path, never hidden.
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -36,7 +38,7 @@ def source(location: str, relative_to: Path) -> str:
     """A git URL as given; a local path resolved against the fleet file's folder."""
     if "://" in location or re.match(r"^[\w.-]+@[\w.-]+:", location):
         return location
-    return str((relative_to / location).expanduser().resolve())
+    return str((relative_to / Path(location).expanduser()).resolve())
 
 
 def load(path: Path) -> Fleet:
@@ -111,23 +113,21 @@ def load(path: Path) -> Fleet:
 
 
 def live_url(url: object) -> bool:
+    """A URL the template's fetch asks (``security check``'s rules), ASCII and
+    without credentials: the report and its page show it as given."""
     if not isinstance(url, str) or not url.isascii() or not url.isprintable():
         return False
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises on a port that is not one
-    except ValueError:
+    if shared.url_problem(url) is not None:
         return False
-    credentials = parts.username is not None or parts.password is not None
-    return (
-        parts.scheme in ("http", "https") and bool(parts.hostname) and not credentials
-    )
+    parts = urlsplit(url)
+    return parts.username is None and parts.password is None
 
 
 def ca_bundle(value: object, path: Path) -> str | None:
     if value is None:
         return None
-    bundle = (path.parent / value).expanduser() if isinstance(value, str) else None
+    # ~ first: joined to the fleet file's folder, "~/ca.pem" would be a folder "~"
+    bundle = path.parent / Path(value).expanduser() if isinstance(value, str) else None
     if bundle is None or not value or not bundle.is_file():
         raise FleetFileError(
             f"{path}: ca_bundle = {value!r} is not a file; give a PEM file of the "

@@ -9,12 +9,16 @@ imported or run. A release from before ``security.live`` is judged by the
 newest release's ``security.live``, with its own release's headers, and
 without the parts of the newest floor that its own floor did not hold yet
 (Trusted Types, say): each is taken as registered, and a finding says so.
+
+Template code runs only from a release: a commit that no release tag
+contains (a branch's, anyone's) is never rendered or imported; such a
+service is held to the newest release's floor, and a finding says why.
 """
 
 import importlib
 from types import ModuleType
 
-from fleet.fetch import Fetched
+from fleet.fetch import Fetched, shared
 from fleet.releases import Template
 from fleet.render import Renderer
 from fleet.service import Clone, security_exceptions
@@ -29,13 +33,21 @@ class Judge:
         self.renderer = renderer
         self.loader = loader
         self.commits: dict[str, str | None] = {}  # revision -> commit, asked once
+        self.released: dict[str, bool] = {}  # commit -> in a release, asked once
 
     def commit_of(self, revision: str) -> str | None:
         if revision not in self.commits:
             self.commits[revision] = self.template.commit_of(revision)
         return self.commits[revision]
 
+    def in_a_release(self, commit: str) -> bool:
+        if commit not in self.released:
+            self.released[commit] = self.template.in_a_release(commit)
+        return self.released[commit]
+
     def code(self, commit: str, answers: dict) -> SecurityCode:
+        if not self.in_a_release(commit):  # never rendered, never imported
+            raise CodeError(f"{commit[:12]} is in no release of the template")
         try:
             files = self.renderer.files(commit, answers)
             reference = self.renderer.files(commit, {})  # the default answers
@@ -53,7 +65,11 @@ class Judge:
         """(live, findings) for one service's answer."""
         if fetched.error is not None:
             return "unreachable", [fetched.error]
-        newest = self.commit_of(self.template.latest or "HEAD") or ""
+        if fetched.status is not None and shared.failed(fetched.status):
+            return "unreachable", [shared.failed(fetched.status)]
+        newest = self.commit_of(self.template.latest or "")
+        if newest is None:
+            raise CodeError("the template has no release to judge live headers by")
         commit = (
             self.commit_of(clone.commit or "")
             if clone is not None and clone.linked
@@ -61,14 +77,19 @@ class Judge:
         )
         notes = []
         answers = clone.answers if clone is not None else {}
-        if commit is None:
-            release = self.template.latest or newest[:12]
+        if commit is not None and not self.in_a_release(commit):
             notes.append(
-                f"its release is not known: judged by the floor of {release} with "
+                f"its template commit {commit[:12]} is in no release: its code is "
+                f"not run; judged by the floor of {self.template.latest} with its answers"
+            )
+            commit = None
+        elif commit is None:
+            notes.append(
+                f"its release is not known: judged by the floor of "
+                f"{self.template.latest} with "
                 f"{'its' if answers else 'the default'} answers"
             )
-        else:
-            release = baseline or commit[:12]
+        release = (baseline or commit[:12]) if commit else self.template.latest
         code = self.code(commit or newest, answers)
         live = code.live or self.code(newest, answers).live
         if live is None:
@@ -99,7 +120,12 @@ class Judge:
             expected, fetched.headers, exceptions or {}, fetched.https
         )
         findings = [p.describe(f"its repository at {release} says") for p in problems]
-        return live.verdict(problems), findings + notes
+        verdict = live.verdict(problems)
+        odd = shared.not_a_page(fetched.status) if fetched.status else None
+        if odd:  # a 404 with every header is still not the page asked for
+            findings.insert(0, odd)
+            verdict = "differs" if verdict == "ok" else verdict
+        return verdict, findings + notes
 
     def repository_says(
         self,
@@ -128,8 +154,12 @@ def newer_switches(code: SecurityCode, live: ModuleType) -> dict[str, str]:
     ...) that the floor of ``code``'s release did not have: an older release
     is not held to a part of the floor that came later."""
     newest = importlib.import_module(f"{live.__package__}.floor")
-    floor = importlib.import_module(f"{code.policy.__package__}.floor")
-    theirs = getattr(floor, "SWITCHED_OFF_BY_EXCEPTION", {})
+    try:
+        floor = importlib.import_module(f"{code.policy.__package__}.floor")
+    except ModuleNotFoundError:  # releases before security/floor.py: no switches
+        theirs = {}
+    else:
+        theirs = getattr(floor, "SWITCHED_OFF_BY_EXCEPTION", {})
     return {
         key: "not in the floor of its release"
         for setting, (key, *_) in newest.SWITCHED_OFF_BY_EXCEPTION.items()

@@ -48,6 +48,11 @@ class Template:
         merged = release_tags(self.clone, "--merged", commit)
         return merged[-1] if merged else None
 
+    def in_a_release(self, commit: str) -> bool:
+        """Whether ``commit`` is a release's or an ancestor of one: only such
+        commits' code is ever run (a branch's may be anyone's)."""
+        return bool(release_tags(self.clone, "--contains", commit))
+
     def later_commits(self, commit: str, changing: str) -> list[str]:
         """The default branch's commits after ``commit`` that change the file
         ``changing``, nearest first."""

@@ -169,7 +169,8 @@ def read_fleet(fleet: Fleet, fetches: Fetches) -> Report:
 def see_live(
     row: Row, fetches: Fetches, url: str, clone: Clone | str, judge: Judge
 ) -> None:
-    """The row's live view; template code that cannot judge it makes it unreadable."""
+    """The row's live view; template code that cannot judge it makes it
+    unreadable, in one line: one service's failure never ends the report."""
     try:
         row.live, row.live_findings = judge.judge(
             fetches.result(url),
@@ -178,6 +179,10 @@ def see_live(
         )
     except CodeError as error:
         row.error = row.error or f"live view: {error}"
+    except Exception as error:  # the template's code at an old release, say
+        first = (str(error).splitlines() or [""])[0]
+        what = f"{type(error).__name__}: {first}" if first else type(error).__name__
+        row.error = row.error or f"live view: cannot judge it: {what}"
 
 
 class Unreadable(Exception):
@@ -223,6 +228,12 @@ def read_row(
             f"template commit {clone.commit} in .cruft.json is not in "
             f"{template.location}: baked from another template?"
         )
+    if not template.in_a_release(commit):  # a branch's code is never run here
+        raise Unreadable(
+            f"template commit {commit[:12]} in .cruft.json is in no release of "
+            f"{template.location}, so its code is not run: move it to a release, "
+            f"e.g. cruft update --checkout {template.latest}"
+        )
     row.baseline = template.release_at(commit)
     row.behind = len(template.newer_than(row.baseline))
     base = render(renderer, commit, clone.answers)
@@ -247,7 +258,11 @@ def owned_list(
 ) -> list[str]:
     """What the template owns, as baked at ``commit``; for a service baked before
     the list existed, the newest release's list, else the nearest later commit's."""
-    later = template.later_commits(commit, BAKED_PYPROJECT)
+    later = [  # rendering runs the template's Jinja extension: released code only
+        c
+        for c in template.later_commits(commit, BAKED_PYPROJECT)
+        if template.in_a_release(c)
+    ]
     candidates = [template.commit_of(template.latest or ""), *later]
     for candidate in [commit, *filter(None, candidates)]:
         try:

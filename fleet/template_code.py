@@ -118,9 +118,10 @@ class Loader:
 def literal_settings(source: bytes | None) -> tuple[dict | None, str | None]:
     """config.py's settings when it gives them all as literals, else (None, why).
 
-    Only literal assignments, imports that bind no setting and docstrings are
-    data; anything else (an ``if``, a call, a name in a value, a function)
-    could change a setting, and config.py is never run to find out.
+    Only literal assignments, imports that bind no setting (a star import
+    may bind any) and docstrings are data; anything else (an ``if``, a call, a
+    name in a value, a function) could change a setting, and config.py is
+    never run to find out.
     """
     if source is None:
         return None, "no config.py"
@@ -137,7 +138,7 @@ def literal_settings(source: bytes | None) -> tuple[dict | None, str | None]:
             continue
         if isinstance(statement, ast.Import | ast.ImportFrom):
             bound = [alias.asname or alias.name for alias in statement.names]
-            if any(name.split(".")[0].isupper() for name in bound):
+            if any(name == "*" or name.split(".")[0].isupper() for name in bound):
                 return None, f"{line} imports a setting"
             continue
         if isinstance(statement, ast.Assign | ast.AnnAssign):

@@ -46,6 +46,8 @@ INLINE_CSP = (
 MARK_LINE = (
     '\n__import__("pathlib").Path({mark!r}).write_text("config.py was imported")\n'
 )
+# The front's own redirect, to a page on the same origin (nginx makes it absolute).
+MOVED = "location = /moved { return 302 /; }"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -82,7 +84,7 @@ def live(fleet, tmp_path_factory):
         settings_port = stack.enter_context(served(settings_build))
         stale_port = stack.enter_context(served(stale_build))
         fronts = {
-            "settings": Front(settings_port, ours),
+            "settings": Front(settings_port, ours, MOVED),
             "hidden-csp": Front(
                 settings_port, ours, "proxy_hide_header Content-Security-Policy;"
             ),
@@ -94,11 +96,14 @@ def live(fleet, tmp_path_factory):
             ),
             "another-ca": Front(settings_port, theirs),
             "stale": Front(stale_port, ours),
+            "down": Front(free_port(), ours),  # its upstream is down: nginx's 502
         }
         stack.enter_context(nginx(root / "nginx", list(fronts.values())))
         silent = stack.enter_context(silent_socket())
         urls = {name: front.url for name, front in fronts.items()}
         urls["marked"] = fronts["stale"].url  # meets the floor of its release
+        urls["moved"] = fronts["settings"].url + "moved"
+        urls["not-found"] = fronts["settings"].url + "no-such-page"
         urls["closed"] = f"https://127.0.0.1:{free_port()}/"
         urls["silent"] = silent
         repo_of = {"stale": stale.remote, "marked": marked.remote}
@@ -127,7 +132,7 @@ def live(fleet, tmp_path_factory):
                 settings_build,
                 ours.ca,
                 urls,
-                ["settings", "hidden-csp", "inline-csp", "another-ca", "closed"],
+                AS_SETTINGS,
             ),
             **security_check(stale.work, ours.ca, urls, ["stale"]),
         }
@@ -140,6 +145,20 @@ def live(fleet, tmp_path_factory):
     return Live(
         {row["name"]: row for row in rows}, result, fleet_file, page, mark, checked
     )
+
+
+# The deployments of the settings service's repository, which its own
+# `security check` is run against.
+AS_SETTINGS = [
+    "settings",
+    "hidden-csp",
+    "inline-csp",
+    "another-ca",
+    "closed",
+    "moved",
+    "not-found",
+    "down",
+]
 
 
 @dataclass
@@ -218,6 +237,7 @@ def test_a_proxys_csp_with_unsafe_inline_is_below_the_floor(live):
         ),
         ("closed", "connection refused"),
         ("silent", "no answer within 2 s"),
+        ("down", "answered 502"),  # not below the floor: not the service's answer
     ],
 )
 def test_what_gives_no_answer_is_unreachable_saying_why(live, name, finding):
@@ -235,12 +255,24 @@ def test_a_config_py_that_runs_code_is_never_imported_and_only_the_floor_counts(
     assert note.endswith(" runs code, so what its repository sends is not known")
 
 
-@pytest.mark.parametrize(
-    "name", ["settings", "hidden-csp", "inline-csp", "another-ca", "closed", "stale"]
-)
+def test_a_redirect_on_the_same_origin_is_followed(live):
+    assert (live.rows["moved"]["live"], live.rows["moved"]["live_findings"]) == (
+        "ok",
+        [],
+    )
+
+
+def test_a_status_that_is_not_a_page_is_named_besides_the_headers(live):
+    """The app's 404 carries every header: the status alone differs."""
+    row = live.rows["not-found"]
+    assert (row["live"], row["live_findings"]) == ("differs", ["answered 404"])
+
+
+@pytest.mark.parametrize("name", [*AS_SETTINGS, "stale"])
 def test_the_services_own_security_check_says_the_same(fleet, live, name):
     """Run where the repository is (its settings): the same verdict, the same
-    findings, in the check's words for whose the expected side is."""
+    findings, in the check's words for whose the expected side is; a
+    redirect on the same origin followed by both."""
     row, line = live.rows[name], live.checked[name]
     word, _, rest = line.partition(" ")
     assert word == {"ok": "OK", "unreachable": "ERROR"}.get(row["live"], "MISMATCH")
@@ -270,7 +302,7 @@ def test_exit_status_and_the_table(live):
     lines = result.stdout.splitlines()
     assert lines[0].split()[-2:] == ["live", "findings"]
     assert lines[-1].endswith(
-        "2 live ok, 1 live differs, 2 live below floor, 3 live unreachable"
+        "3 live ok, 2 live differs, 2 live below floor, 4 live unreachable"
     )
 
     def status(*names):
@@ -308,7 +340,7 @@ def test_the_page_shows_the_live_column_and_counts(fleet, live):
         page.close()
     assert console == []
     assert counts == summarise(list(rows.values()), fleet.releases.tags[1])
-    assert counts["live unreachable"] == 3
+    assert counts["live unreachable"] == 4
     live_column = headings.index("live")
     assert headings[live_column + 1] == "live findings"
     assert cells["inline-csp"][live_column] == "below-floor"

@@ -1,27 +1,23 @@
 """The live view's parts on their own: the fleet file's live settings,
-config.py read as literals, the template's code loaded safely and at the right
-release, and fetches bounded by their timeout and kept on the same host.
+config.py read as literals, the template's code loaded safely, at the right
+release and only from a release, and one service's judgement kept to its row.
 
-The whole, over real deployments: tests/test_fleet_live.py.
+The fetches: tests/test_fleet_fetch.py. The whole, over real deployments:
+tests/test_fleet_live.py.
 """
-
-import contextlib
-import http.server
-import socket
-import threading
-import time
 
 import pytest
 
-from fleet.fetch import Fetched, Fetches
-from fleet.fleet_file import FleetFileError, load
+from fleet.fetch import Fetched
+from fleet.fleet_file import FleetFileError, Service, load
 from fleet.live import Judge
 from fleet.releases import Template
 from fleet.render import Renderer
-from fleet.report import build_report
+from fleet.report import Row, build_report, inspect, see_live
 from fleet.service import read_clone
 from fleet.template_code import CodeError, Loader, literal_settings
-from testkit.commands import run
+from testkit.commands import git, run
+from testkit.services import SECURITY
 
 pytestmark = pytest.mark.xdist_group("fleet")
 
@@ -61,6 +57,7 @@ def test_config_literals_are_read_and_code_is_not():
         (b"import os\nHSTS = os.environ['x']\n", "config.py line 2 sets HSTS by code"),
         (b"HSTS = True\nif HSTS:\n    HSTS = False\n", "config.py line 2 runs code"),
         (b"from x import HSTS\n", "config.py line 1 imports a setting"),
+        (b"from x import *\n", "config.py line 1 imports a setting"),
         (b"globals()['HSTS'] = False\n", "config.py line 1 sets something by code"),
     ]:
         assert literal_settings(source) == (None, why)
@@ -83,39 +80,29 @@ def test_answers_that_would_put_code_in_the_template_are_refused(fleet, tmp_path
     assert not mark.exists()
 
 
-def test_a_server_that_trickles_is_cut_off_at_its_timeout():
-    """The timeout holds for the whole answer, not for each byte of it."""
-    sent = []
-    with socket.socket() as listening:
-        listening.bind(("127.0.0.1", 0))
-        listening.listen()
-        url = f"http://127.0.0.1:{listening.getsockname()[1]}/"
-
-        def trickle():
-            connection, _ = listening.accept()
-            with connection, contextlib.suppress(OSError):
-                connection.sendall(b"HTTP/1.1 200 OK\r\n")
-                for _ in range(100):  # 10 s at most
-                    connection.sendall(b"X-Slow: a\r\n")
-                    sent.append(1)
-                    time.sleep(0.1)
-
-        thread = threading.Thread(target=trickle, daemon=True)
-        thread.start()
-        fetches = Fetches([url], None, timeout=0.5)
-        try:
-            fetched = fetches.result(url)
-        finally:
-            fetches.close()
-        thread.join(15)
-    assert fetched.error == "no answer within 0.5 s"
-    assert len(sent) < 50  # cut off long before the server was done
+def test_a_ca_bundle_under_home_is_found(tmp_path, monkeypatch):
+    """~ is the user's home, not a folder "~" beside the fleet file."""
+    home, fleet_dir = tmp_path / "home", tmp_path / "fleet"
+    home.mkdir()
+    fleet_dir.mkdir()
+    (home / "ca.pem").write_text("a PEM file\n")
+    monkeypatch.setenv("HOME", str(home))
+    fleet_file = fleet_dir / "FLEET.toml"
+    fleet_file.write_text(
+        'template = "t"\nminimum = "v1.0.0"\nca_bundle = "~/ca.pem"\n'
+        '[[service]]\nname = "a"\nrepo = "a"\n'
+    )
+    assert load(fleet_file).ca_bundle == str(home / "ca.pem")
 
 
-def judge_of_a_middle_release(fleet, tmp_path, *, switches: bool):
+def judge_of_a_middle_release(
+    fleet, tmp_path, *, switches: bool, floor_module: bool = True
+):
     """A Judge whose middle release is rendered without security/live.py,
     and, unless ``switches``, with a floor that has no switched-off parts
-    yet (as before Trusted Types and Integrity-Policy)."""
+    yet (as before Trusted Types and Integrity-Policy); without
+    ``floor_module``, with no security/floor.py at all (as 2.0.0 and before:
+    what it holds is elsewhere)."""
     tmp_path.mkdir(exist_ok=True)
     template = Template.clone_from(str(fleet.releases.template), tmp_path / "t.git")
     middle = template.commit_of(fleet.releases.tags[1])
@@ -127,6 +114,13 @@ def judge_of_a_middle_release(fleet, tmp_path, *, switches: bool):
             if commit != middle:
                 return files
             older = {p: c for p, c in files.items() if not p.endswith("/live.py")}
+            if not floor_module:
+                older = {
+                    p.replace("/floor.py", "/limits.py"): c.replace(
+                        b".floor import", b".limits import"
+                    )
+                    for p, c in older.items()
+                }
             if switches:
                 return older
             return {
@@ -176,44 +170,88 @@ def test_an_older_release_is_not_held_to_a_part_of_the_floor_that_came_later(
     ) in findings
 
 
-class Redirecting(http.server.BaseHTTPRequestHandler):
-    """/old moves to /new on the same host, /away to another host name."""
-
-    def do_GET(self):
-        port = self.server.server_address[1]
-        location = {"/old": "/new", "/away": f"http://localhost:{port}/new"}
-        self.send_response(302 if self.path in location else 200)
-        if self.path in location:
-            self.send_header("Location", location[self.path])
-        self.send_header("X-Page", self.path)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-def test_redirects_are_followed_on_the_same_host_only():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.01}
+def test_a_release_without_a_floor_module_has_no_switches(fleet, tmp_path):
+    """2.0.0 and before had no security/floor.py: none of the newest floor's
+    switched-off parts is asked of it, and nothing crashes."""
+    judge, clone = judge_of_a_middle_release(
+        fleet, tmp_path, switches=True, floor_module=False
     )
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    fetches = Fetches([f"{base}/old", f"{base}/away"], None, timeout=5)
-    try:
-        moved, away = fetches.result(f"{base}/old"), fetches.result(f"{base}/away")
-    finally:
-        fetches.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-    assert (moved.url, moved.status, moved.error) == (f"{base}/new", 200, None)
-    assert ("X-Page", "/new") in moved.headers
-    assert away.error == (
-        f"redirected to another host (http://localhost:{server.server_address[1]}/new): "
-        "give the URL of a page it serves"
+    fetched = Fetched("https://127.0.0.1/", 200, [("Server", "nginx")])
+    live, findings = judge.judge(fetched, clone, fleet.releases.tags[1])
+    assert live == "below-floor"
+    assert "Content-Security-Policy missing" in findings
+    assert (
+        f"judged by the newest release's rules, less what the floor of "
+        f"{fleet.releases.tags[1]} did not hold: TRUSTED_TYPES=false, "
+        "INTEGRITY_POLICY=false"
+    ) in findings
+
+
+def test_what_fails_in_judging_one_service_is_its_rows_one_line():
+    class Failing:
+        def judge(self, fetched, clone, baseline):
+            raise AttributeError("module 'x.security.live' has no attribute\n'y'")
+
+    class Answered:
+        def result(self, url):
+            return Fetched(url, 200, [])
+
+    row = Row("a")
+    see_live(row, Answered(), "https://127.0.0.1/", "not cloned", Failing())
+    assert row.error == (
+        "live view: cannot judge it: AttributeError: "
+        "module 'x.security.live' has no attribute"
     )
+
+
+def test_a_5xx_is_unreachable_naming_the_status(fleet, tmp_path):
+    """A proxy's 502 carries none of the service's headers: no floor to judge."""
+    template = Template.clone_from(str(fleet.releases.template), tmp_path / "t.git")
+    judge = Judge(template, Renderer(template.clone, tmp_path), Loader(tmp_path / "c"))
+    fetched = Fetched("https://127.0.0.1/", 502, [("Server", "nginx")])
+    assert judge.judge(fetched, None, None) == ("unreachable", ["answered 502"])
+
+
+def test_template_code_runs_only_from_a_release(fleet, tmp_path):
+    """A .cruft.json may name any commit the template's clone has, a side
+    branch's among them: its security package, or its Jinja extension when
+    rendered, would run in the fleet's process, by the workflows' token. Its
+    live view is judged by the newest release; its row is one line."""
+    mark = tmp_path / "imported"
+    copy = tmp_path / "template"
+    run("git", "clone", "-q", str(fleet.releases.template), str(copy), cwd=tmp_path)
+    git("checkout", "-q", "-b", "side", cwd=copy)
+    leaving_a_mark = (
+        f"\n__import__('pathlib').Path({str(mark)!r}).write_text('imported')\n"
+    )
+    for module in (copy / SECURITY / "policy.py", copy / "local_extensions.py"):
+        module.write_text(module.read_text() + leaving_a_mark)
+    git("commit", "-qam", "Not released", cwd=copy)
+    side = git("rev-parse", "HEAD", cwd=copy).stdout.strip()
+    git("checkout", "-q", "-", cwd=copy)
+    template = Template.clone_from(str(copy), tmp_path / "t.git")
+    assert template.commit_of(side) == side  # the clone has it
+    judge = Judge(template, Renderer(template.clone, tmp_path), Loader(tmp_path / "c"))
+    clone = read_clone(fleet.services["settings"].work)
+    clone.commit = side
+    fetched = Fetched("https://127.0.0.1/", 200, [("Server", "nginx")])
+    live, findings = judge.judge(fetched, clone, fleet.releases.tags[2])
+    assert not mark.exists()
+    assert live == "below-floor"
+    assert "Content-Security-Policy missing" in findings
+    assert findings[-1] == (
+        f"its template commit {side[:12]} is in no release: its code is not run; "
+        f"judged by the floor of {fleet.releases.tags[2]} with its answers"
+    )
+    with pytest.raises(CodeError, match="is in no release"):
+        judge.code(side, clone.answers)
+    row = inspect(Service("side", "unused"), clone, template, judge.renderer)
+    assert row.error == (
+        f"template commit {side[:12]} in .cruft.json is in no release of "
+        f"{template.location}, so its code is not run: move it to a release, "
+        f"e.g. cruft update --checkout {fleet.releases.tags[2]}"
+    )
+    assert not mark.exists()
 
 
 def test_a_ca_bundle_that_is_not_pem_is_one_line(tmp_path):

@@ -19,12 +19,11 @@ from flask import make_response
 
 from {{ cookiecutter.package_name }}.security.check import (
     Result,
-    Unreachable,
     exit_code,
     expected_headers,
-    fetch,
 )
-from {{ cookiecutter.package_name }}.security.live import Expected, Problem, compare
+from {{ cookiecutter.package_name }}.security.compare import Expected, Problem, compare
+from {{ cookiecutter.package_name }}.security.fetch import Unreachable, get
 
 
 class ReplayServer(http.server.ThreadingHTTPServer):
@@ -250,12 +249,58 @@ def test_a_server_that_never_answers_times_out():
         listening.listen()  # connections complete in the kernel; nothing answers
         silent = f"http://127.0.0.1:{listening.getsockname()[1]}/"
         with pytest.raises(Unreachable, match=r"^no answer within 0\.1 s$"):
-            fetch(silent, timeout=0.1)
+            get(silent, timeout=0.1)
 
 
-def test_redirects_are_not_followed(deployment):
+def test_redirects_are_followed_on_the_same_origin_only(deployment):
+    """Same scheme, host and port: another port is another server's headers."""
+    port = deployment.server_address[1]
     deployment.answers["/old"] = (302, [("Location", "/new")])
-    assert fetch(url(deployment, "/old"))[0] == 302
+    deployment.answers["/new"] = (200, [("X-Page", "new")])
+    deployment.answers["/host"] = (302, [("Location", f"https://localhost:{port}/")])
+    deployment.answers["/port"] = (
+        301,
+        [("Location", f"https://127.0.0.1:{closed_port()}/")],
+    )
+    deployment.answers["/down"] = (307, [("Location", f"http://127.0.0.1:{port}/new")])
+    assert get(url(deployment, "/old"))[:2] == (url(deployment, "/new"), 200)
+    for path, to in [
+        ("/host", "to another origin"),
+        ("/port", "to another origin"),
+        ("/down", "from https to"),
+    ]:
+        with pytest.raises(Unreachable, match=f"^redirected {to}"):
+            get(url(deployment, path))
+
+
+def test_a_redirected_url_is_compared_with_where_it_leads(app, deployment):
+    deployment.answers["/old"] = (302, [("Location", "/cache")])
+    deployment.answers["/cache"] = (200, own_headers(app, deployment, "/cache"))
+    result = run_check(app, url(deployment, "/old"))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"OK {url(deployment, '/old')} (200): ")
+
+
+def test_a_5xx_is_an_error_and_another_status_a_mismatch(app, deployment):
+    """A proxy's 502 carries none of the service's headers: not a floor to judge."""
+    deployment.answers["/"] = (502, [("Server", "nginx")])
+    deployment.answers["/gone"] = (404, own_headers(app, deployment, "/gone"))
+    result = run_check(app, url(deployment), url(deployment, "/gone"))
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"ERROR {url(deployment)}: answered 502",
+        f"MISMATCH {url(deployment, '/gone')} (404): answered 404",
+    ]
+
+
+def test_cafile_adds_to_the_system_store(app, deployment, tmp_path):
+    """The deployment's CA is the "system" one here (SSL_CERT_FILE): another
+    --cafile trusts its CAs besides, never instead."""
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    deployment.answers["/"] = (200, own_headers(app, deployment))
+    result = run_check(app, "--cafile", str(other), url(deployment))
+    assert result.exit_code == 0, result.output
 
 
 def test_repeated_headers_are_kept_as_sent(deployment):
@@ -263,7 +308,7 @@ def test_repeated_headers_are_kept_as_sent(deployment):
         200,
         [("X-Frame-Options", "DENY"), ("X-Frame-Options", "DENY")],
     )
-    _, headers = fetch(url(deployment))
+    headers = get(url(deployment)).headers
     assert [v for k, v in headers if k == "X-Frame-Options"] == ["DENY", "DENY"]
 
 

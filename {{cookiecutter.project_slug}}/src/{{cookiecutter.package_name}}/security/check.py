@@ -20,24 +20,26 @@ id) is checked for presence only; a CSP nonce is matched as a pattern.
 The live headers are also held against the floor (``live``: a CSP without a
 directive the floor requires, a source it refuses that SECURITY_EXCEPTIONS does
 not register, HSTS shorter than baked, ...), the same judgement the platform
-team's fleet report makes of the same deployment.
+team's fleet report makes of the same deployment. The fleet fetches it the
+same way too (``fetch``: one GET, redirects on the same origin only, the
+system's CAs and ``--cafile``'s).
 """
 
-import http.client
 import json
-import socket
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .compare import NONCE, Expected, Problem, by_name, verdict
+from .fetch import Unreachable, failed, get, not_a_page, request_target, tls_context
 from .floor import read_exceptions
-from .live import NONCE, Expected, Problem, assess, by_name, verdict
+from .live import assess
 
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "{{ cookiecutter.project_slug }}-security-check"
@@ -76,10 +78,6 @@ NOT_COMPARED = frozenset(
         "x-powered-by",
     }
 )
-
-
-class Unreachable(Exception):
-    """The URL could not be asked at all; the message is one line for people."""
 
 
 @dataclass
@@ -125,69 +123,6 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def request_target(parts: SplitResult) -> str:
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-
-def tls_context(cafile: str | None = None) -> ssl.SSLContext:
-    """Certificates verified against the system's CA store, or only ``cafile``'s."""
-    return ssl.create_default_context(cafile=cafile)
-
-
-def fetch(
-    url: str, context: ssl.SSLContext | None = None, timeout: float = TIMEOUT_SECONDS
-) -> tuple[int, list[tuple[str, str]]]:
-    """One GET, redirects not followed: the status and every header as sent.
-
-    Raises Unreachable, with a one-line reason, when there is no HTTP answer.
-    An https URL without ``context`` is verified against the system's CA store.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Unreachable("not an http:// or https:// URL")
-    try:
-        port = parts.port
-    except ValueError as error:
-        raise Unreachable(f"bad URL: {error}") from None
-    if parts.scheme == "https":
-        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-            parts.hostname, port, timeout=timeout, context=context or tls_context()
-        )
-    else:
-        connection = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
-    try:
-        connection.request(
-            "GET",
-            request_target(parts),
-            headers={"User-Agent": USER_AGENT, "Accept": "*/*"},
-        )
-        response = connection.getresponse()
-        return response.status, response.getheaders()
-    except (OSError, ValueError, http.client.HTTPException) as error:
-        raise Unreachable(reason(error, parts.hostname, timeout)) from None
-    finally:
-        connection.close()
-
-
-def reason(error: Exception, host: str, timeout: float) -> str:
-    """Why there was no answer, in words (http.client errors are not OSErrors)."""
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return f"TLS certificate not accepted: {error.verify_message}"
-    if isinstance(error, ssl.SSLError):
-        return f"TLS failed: {error.reason or error}"
-    if isinstance(error, socket.gaierror):
-        return f"cannot resolve {host}: {error.strerror}"
-    if isinstance(error, TimeoutError):
-        return f"no answer within {timeout:g} s"
-    if isinstance(error, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(error, OSError):
-        return error.strerror or str(error) or type(error).__name__
-    if isinstance(error, http.client.HTTPException):
-        return f"not an HTTP answer ({type(error).__name__}: {error})"
-    return f"bad URL: {error}"
-
-
 def app_headers(app: Flask, url: str) -> list[tuple[str, str]]:
     """What the app sends for the URL's path over https, asked through its test client."""
     parts = urlsplit(url)
@@ -223,15 +158,23 @@ def check_url(
         https = urlunsplit(parts._replace(scheme="https"))
         return Result(url, error=f"check the https:// URL instead: {https}")
     try:
-        status, sent = fetch(url, context, timeout)
+        answer = get(url, context, timeout, USER_AGENT)
     except Unreachable as error:
         return Result(url, error=str(error))
+    why = failed(answer.status)
+    if why is not None:  # a proxy's 502 carries none of the service's headers
+        return Result(url, answer.status, error=why)
     try:
-        expected = expected_headers(app, url)
+        expected = expected_headers(app, answer.url)  # where it was redirected to
     except Exception as error:  # a finding about the app, not a crash of the check
-        return Result(url, status, error=f"the service itself failed on it: {error!r}")
+        return Result(
+            url, answer.status, error=f"the service itself failed on it: {error!r}"
+        )
     exceptions = read_exceptions(app.config)
-    return Result(url, status, len(expected), assess(expected, sent, exceptions))
+    odd = not_a_page(answer.status)
+    problems = [Problem("Status", "status", detail=odd)] if odd else []
+    problems += assess(expected, answer.headers, exceptions)
+    return Result(url, answer.status, len(expected), problems)
 
 
 def exit_code(results: Iterable[Result]) -> int:
@@ -247,16 +190,18 @@ def exit_code(results: Iterable[Result]) -> int:
 @click.option(
     "--cafile",
     type=click.Path(dir_okay=False),
-    help="PEM file of the CA to trust instead of the system's store.",
+    help="PEM file of CAs to trust besides the system's store (a private CA).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON document instead.")
 @with_appcontext
 def check(urls: tuple[str, ...], cafile: str | None, as_json: bool) -> None:
     """Compare the security headers each URL sends with this service's own.
 
-    One GET per URL (no redirects, 10 s timeout); the expected headers are what
-    this app sends for the same path over https, with the settings of this
-    environment: run it with the deployment's settings. Exit 0 when all match,
+    One GET per URL (redirects followed on the same origin only, 10 s in
+    all); the expected headers are what this app sends for the final path over
+    https, with the settings of this environment: run it with the deployment's
+    settings. An answer 5xx is an error; another that is neither a page nor a
+    redirect (404) a mismatch. Exit 0 when all match,
     1 on any mismatch, 2 when any URL could not be checked (an http:// one
     is not: check its https:// URL).
     """
