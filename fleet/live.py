@@ -40,14 +40,16 @@ class Judge:
             self.commits[revision] = self.template.commit_of(revision)
         return self.commits[revision]
 
-    def in_a_release(self, commit: str) -> bool:
+    def merged(self, commit: str) -> bool:
         if commit not in self.released:
-            self.released[commit] = self.template.in_a_release(commit)
+            self.released[commit] = self.template.merged(commit)
         return self.released[commit]
 
     def code(self, commit: str, answers: dict) -> SecurityCode:
-        if not self.in_a_release(commit):  # never rendered, never imported
-            raise CodeError(f"{commit[:12]} is in no release of the template")
+        if not self.merged(commit):  # never rendered, never imported
+            raise CodeError(
+                f"{commit[:12]} is on no release or the default branch of the template"
+            )
         try:
             files = self.renderer.files(commit, answers)
             reference = self.renderer.files(commit, {})  # the default answers
@@ -77,10 +79,10 @@ class Judge:
         )
         notes = []
         answers = clone.answers if clone is not None else {}
-        if commit is not None and not self.in_a_release(commit):
+        if commit is not None and not self.merged(commit):
             notes.append(
-                f"its template commit {commit[:12]} is in no release: its code is "
-                f"not run; judged by the floor of {self.template.latest} with its answers"
+                f"its template commit {commit[:12]} is on no release or the default "
+                f"branch: its code is not run; judged by the floor of {self.template.latest} with its answers"
             )
             commit = None
         elif commit is None:

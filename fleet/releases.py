@@ -48,10 +48,17 @@ class Template:
         merged = release_tags(self.clone, "--merged", commit)
         return merged[-1] if merged else None
 
-    def in_a_release(self, commit: str) -> bool:
-        """Whether ``commit`` is a release's or an ancestor of one: only such
-        commits' code is ever run (a branch's may be anyone's)."""
-        return bool(release_tags(self.clone, "--contains", commit))
+    def merged(self, commit: str) -> bool:
+        """Whether ``commit`` is a release's, an ancestor of one, or on the
+        default branch: only such commits' code is ever run (a side branch's
+        may be anyone's; what reached the default branch was reviewed)."""
+        if release_tags(self.clone, "--contains", commit):
+            return True
+        try:
+            git("merge-base", "--is-ancestor", commit, "HEAD", cwd=self.clone)
+        except GitError:
+            return False
+        return True
 
     def later_commits(self, commit: str, changing: str) -> list[str]:
         """The default branch's commits after ``commit`` that change the file

@@ -228,10 +228,11 @@ def read_row(
             f"template commit {clone.commit} in .cruft.json is not in "
             f"{template.location}: baked from another template?"
         )
-    if not template.in_a_release(commit):  # a branch's code is never run here
+    if not template.merged(commit):  # a side branch's code is never run here
         raise Unreadable(
-            f"template commit {commit[:12]} in .cruft.json is in no release of "
-            f"{template.location}, so its code is not run: move it to a release, "
+            f"template commit {commit[:12]} in .cruft.json is on no release or the "
+            f"default branch of {template.location}, so its code is not run: move "
+            "it to a release, "
             f"e.g. cruft update --checkout {template.latest}"
         )
     row.baseline = template.release_at(commit)
@@ -259,9 +260,7 @@ def owned_list(
     """What the template owns, as baked at ``commit``; for a service baked before
     the list existed, the newest release's list, else the nearest later commit's."""
     later = [  # rendering runs the template's Jinja extension: released code only
-        c
-        for c in template.later_commits(commit, BAKED_PYPROJECT)
-        if template.in_a_release(c)
+        c for c in template.later_commits(commit, BAKED_PYPROJECT) if template.merged(c)
     ]
     candidates = [template.commit_of(template.latest or ""), *later]
     for candidate in [commit, *filter(None, candidates)]:

@@ -212,11 +212,12 @@ def test_a_5xx_is_unreachable_naming_the_status(fleet, tmp_path):
     assert judge.judge(fetched, None, None) == ("unreachable", ["answered 502"])
 
 
-def test_template_code_runs_only_from_a_release(fleet, tmp_path):
+def test_template_code_runs_only_from_a_release_or_the_default_branch(fleet, tmp_path):
     """A .cruft.json may name any commit the template's clone has, a side
     branch's among them: its security package, or its Jinja extension when
     rendered, would run in the fleet's process, by the workflows' token. Its
-    live view is judged by the newest release; its row is one line."""
+    live view is judged by the newest release; its row is one line. A commit
+    of the default branch after the newest release was merged: it runs."""
     mark = tmp_path / "imported"
     copy = tmp_path / "template"
     run("git", "clone", "-q", str(fleet.releases.template), str(copy), cwd=tmp_path)
@@ -229,8 +230,12 @@ def test_template_code_runs_only_from_a_release(fleet, tmp_path):
     git("commit", "-qam", "Not released", cwd=copy)
     side = git("rev-parse", "HEAD", cwd=copy).stdout.strip()
     git("checkout", "-q", "-", cwd=copy)
+    git("commit", "-q", "--allow-empty", "-m", "Merged, not released", cwd=copy)
+    unreleased = git("rev-parse", "HEAD", cwd=copy).stdout.strip()
     template = Template.clone_from(str(copy), tmp_path / "t.git")
     assert template.commit_of(side) == side  # the clone has it
+    assert template.merged(unreleased)
+    assert not template.merged(side)
     judge = Judge(template, Renderer(template.clone, tmp_path), Loader(tmp_path / "c"))
     clone = read_clone(fleet.services["settings"].work)
     clone.commit = side
@@ -240,15 +245,17 @@ def test_template_code_runs_only_from_a_release(fleet, tmp_path):
     assert live == "below-floor"
     assert "Content-Security-Policy missing" in findings
     assert findings[-1] == (
-        f"its template commit {side[:12]} is in no release: its code is not run; "
+        f"its template commit {side[:12]} is on no release or the default branch: "
+        "its code is not run; "
         f"judged by the floor of {fleet.releases.tags[2]} with its answers"
     )
-    with pytest.raises(CodeError, match="is in no release"):
+    with pytest.raises(CodeError, match="is on no release or the default branch"):
         judge.code(side, clone.answers)
     row = inspect(Service("side", "unused"), clone, template, judge.renderer)
     assert row.error == (
-        f"template commit {side[:12]} in .cruft.json is in no release of "
-        f"{template.location}, so its code is not run: move it to a release, "
+        f"template commit {side[:12]} in .cruft.json is on no release or the "
+        f"default branch of {template.location}, so its code is not run: move "
+        "it to a release, "
         f"e.g. cruft update --checkout {fleet.releases.tags[2]}"
     )
     assert not mark.exists()
