@@ -10,9 +10,10 @@ newest release's ``security.live``, with its own release's headers, and
 without the parts of the newest floor that its own floor did not hold yet
 (Trusted Types, say): each is taken as registered, and a finding says so.
 
-Template code runs only from a release: a commit that no release tag
-contains (a branch's, anyone's) is never rendered or imported; such a
-service is held to the newest release's floor, and a finding says why.
+Template code runs only from what was merged: a commit that is in no
+release and not on the template's default branch (a side branch's, anyone's)
+is never rendered or imported; such a service is held to the newest
+release's floor, and a finding says why.
 """
 
 import importlib
