@@ -1,4 +1,6 @@
-"""Releases are the template's annotated tags vMAJOR.MINOR.PATCH, read from git."""
+"""Releases are the template's annotated tags vMAJOR.MINOR.PATCH on its
+default branch, read from git (a tag on a side branch is no release: the
+release workflow refuses to publish one, and its code is never run here)."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +27,7 @@ class Template:
     @classmethod
     def clone_from(cls, location: str, destination: Path) -> "Template":
         git("clone", "--quiet", "--bare", location, destination)
-        return cls(location, destination, release_tags(destination))
+        return cls(location, destination, release_tags(destination, "--merged", "HEAD"))
 
     @property
     def latest(self) -> str | None:
@@ -45,15 +47,17 @@ class Template:
 
     def release_at(self, commit: str) -> str | None:
         """The newest release at or before ``commit``."""
-        merged = release_tags(self.clone, "--merged", commit)
+        merged = [
+            tag
+            for tag in release_tags(self.clone, "--merged", commit)
+            if tag in self.releases
+        ]
         return merged[-1] if merged else None
 
     def merged(self, commit: str) -> bool:
-        """Whether ``commit`` is a release's, an ancestor of one, or on the
-        default branch: only such commits' code is ever run (a side branch's
-        may be anyone's; what reached the default branch was reviewed)."""
-        if release_tags(self.clone, "--contains", commit):
-            return True
+        """Whether ``commit`` is on the default branch (every release is):
+        only such commits' code is ever run. A side branch's may be anyone's,
+        even under a tag; what reached the default branch was reviewed."""
         try:
             git("merge-base", "--is-ancestor", commit, "HEAD", cwd=self.clone)
         except GitError:

@@ -259,9 +259,9 @@ def owned_list(
 ) -> list[str]:
     """What the template owns, as baked at ``commit``; for a service baked before
     the list existed, the newest release's list, else the nearest later commit's."""
-    later = [  # rendering runs the template's Jinja extension: released code only
-        c for c in template.later_commits(commit, BAKED_PYPROJECT) if template.merged(c)
-    ]
+    # Rendering runs the template's Jinja extension: the default branch's
+    # commits only, as later_commits are.
+    later = template.later_commits(commit, BAKED_PYPROJECT)
     candidates = [template.commit_of(template.latest or ""), *later]
     for candidate in [commit, *filter(None, candidates)]:
         try:

@@ -229,6 +229,7 @@ def test_template_code_runs_only_from_a_release_or_the_default_branch(fleet, tmp
         module.write_text(module.read_text() + leaving_a_mark)
     git("commit", "-qam", "Not released", cwd=copy)
     side = git("rev-parse", "HEAD", cwd=copy).stdout.strip()
+    git("tag", "-a", "v99.0.0", "-m", "Not a release: off the default branch", cwd=copy)
     git("checkout", "-q", "-", cwd=copy)
     git("commit", "-q", "--allow-empty", "-m", "Merged, not released", cwd=copy)
     unreleased = git("rev-parse", "HEAD", cwd=copy).stdout.strip()
@@ -236,6 +237,7 @@ def test_template_code_runs_only_from_a_release_or_the_default_branch(fleet, tmp
     assert template.commit_of(side) == side  # the clone has it
     assert template.merged(unreleased)
     assert not template.merged(side)
+    assert template.latest == fleet.releases.tags[2]  # v99.0.0 is no release
     judge = Judge(template, Renderer(template.clone, tmp_path), Loader(tmp_path / "c"))
     clone = read_clone(fleet.services["settings"].work)
     clone.commit = side

@@ -23,7 +23,7 @@ from {{ cookiecutter.package_name }}.security.check import (
     expected_headers,
 )
 from {{ cookiecutter.package_name }}.security.compare import Expected, Problem, compare
-from {{ cookiecutter.package_name }}.security.fetch import Unreachable, get
+from {{ cookiecutter.package_name }}.security.fetch import Unreachable, get, redirected
 
 
 class ReplayServer(http.server.ThreadingHTTPServer):
@@ -271,6 +271,25 @@ def test_redirects_are_followed_on_the_same_origin_only(deployment):
     ]:
         with pytest.raises(Unreachable, match=f"^redirected {to}"):
             get(url(deployment, path))
+
+
+@pytest.mark.parametrize(
+    ("start", "location", "followed"),
+    [
+        ("http://example.com/", "https://example.com/", True),
+        ("http://example.com:80/a", "https://EXAMPLE.com:443/a", True),
+        ("http://example.com:8080/", "https://example.com/", False),
+        ("http://example.com/", "https://example.com:8443/", False),
+        ("http://example.com/", "https://www.example.com/", False),
+    ],
+)
+def test_http_goes_up_to_https_on_the_same_host_only(start, location, followed):
+    """The first answer of a site that is HTTPS only; no other step between origins."""
+    if followed:
+        assert redirected(start, location) == location
+    else:
+        with pytest.raises(Unreachable, match=r"^redirected to another origin"):
+            redirected(start, location)
 
 
 def test_a_redirected_url_is_compared_with_where_it_leads(app, deployment):

@@ -11,7 +11,9 @@ by its path from its own checkout of the template.
   extra bundle of CAs (a private CA); hostnames always checked, never skipped.
 - Redirects followed on the same origin only (scheme, host and port), at most
   ``MAX_REDIRECTS``: another origin's headers, another port's included, are
-  not this page's, and https never goes down to http.
+  not this page's, and https never goes down to http. The one step between
+  origins followed is http://host/ up to https://host/ (default ports), the
+  first answer of every site that is HTTPS only.
 - A 5xx answer is no answer of the service (a proxy whose upstream is down
   answers 502 with none of its headers); any other answer that is neither a
   page nor a redirect (404, 401) is named besides the headers.
@@ -93,11 +95,21 @@ def redirected(url: str, location: str) -> str:
     before, after = urlsplit(url), urlsplit(target)
     if before.scheme == "https" and after.scheme != "https":
         raise Unreachable(f"redirected from https to {target}")
-    if origin(after) != origin(before):
+    if origin(after) != origin(before) and not upgraded(before, after):
         raise Unreachable(
             f"redirected to another origin ({target}): give the URL of a page it serves"
         )
     return target
+
+
+def upgraded(before: SplitResult, after: SplitResult) -> bool:
+    """http://host/ to https://host/, each on its scheme's default port."""
+    return (
+        (before.scheme, after.scheme) == ("http", "https")
+        and before.hostname == after.hostname
+        and before.port in (None, 80)
+        and after.port in (None, 443)
+    )
 
 
 def get(
