@@ -51,6 +51,7 @@ BAKED_FILES = {
     "tests/test_routes.py",
     "tests/test_security_check.py",
     "tests/test_security_cross_origin.py",
+    "tests/test_security_cross_origin_settings.py",
     "tests/test_security_csp.py",
     "tests/test_security_headers.py",
     "tests/test_security_integrity.py",
