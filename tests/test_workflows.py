@@ -1,11 +1,13 @@
 """The template repository's own workflows (.github/workflows at the top, never
 baked): linted as a bake's are, pinned, least privilege, and wired to what they run."""
 
+import base64
 import re
 
 import pytest
 
 from testkit import TEMPLATE
+from testkit.commands import clean_env, run
 from tests.test_production_files import (
     CI_PYTHONS,
     actions_used,
@@ -91,23 +93,27 @@ def test_release_checks_the_tag_publishes_then_updates_every_shard():
     assert flow[True] == {"push": {"tags": ["v*.*.*"]}}
     release, update = flow["jobs"]["release"], flow["jobs"]["update"]
     fetch, check = [step for step in release["steps"] if "run" in step]
-    # The tag object as pushed (checkout may have made it lightweight) and the
-    # default branch, fetched before the check reads them.
-    assert fetch["run"].split() == [
-        "git", "fetch", "--no-tags", "--force", "origin",
-        '"refs/tags/$TAG:refs/tags/$TAG"', "\\",
-        '"refs/heads/$BRANCH:refs/remotes/origin/$BRANCH"',
-    ]  # fmt: skip
+    # The tags as pushed (checkout may have made one lightweight) and the
+    # default branch, fetched before the check reads them (test below).
+    assert fetch["env"] == {
+        "BRANCH": "${{ github.event.repository.default_branch }}",
+        "TOKEN": "${{ github.token }}",  # the job's own, contents: write
+    }
     assert check["run"].split() == [
         "python3", ".github/scripts/release.py", '"$TAG"', "--branch", '"$BRANCH"',
         "\\", "--notes", '"$RUNNER_TEMP/notes.md"', "--publish",
+        "--output", '"$GITHUB_OUTPUT"',
     ]  # fmt: skip
+    assert check["env"]["TAG"] == "${{ github.ref_name }}"
     for step in (fetch, check):
-        assert step["env"]["TAG"] == "${{ github.ref_name }}"
         assert step["env"]["BRANCH"] == "${{ github.event.repository.default_branch }}"
     assert step_using(release, "actions/checkout")["with"]["fetch-depth"] == 0
     assert update["needs"] == "release"
-    # Tags pushed together update one after the other, never racing a push.
+    # Only the newest release updates the services (release.py says which).
+    assert release["outputs"] == {"newest": "${{ steps.release.outputs.newest }}"}
+    assert check["id"] == "release"
+    assert update["if"] == "${{ needs.release.outputs.newest == 'true' }}"
+    # Runs of the update job go one after the other, never racing a push.
     assert update["concurrency"] == {
         "group": "release-update-${{ matrix.shard }}",
         "cancel-in-progress": False,
@@ -124,6 +130,43 @@ def test_release_checks_the_tag_publishes_then_updates_every_shard():
         "permission-pull-requests": "write",
     }
     assert flow["concurrency"]["cancel-in-progress"] is False
+
+
+def test_the_release_fetch_authenticates_with_the_jobs_token_for_that_command_alone(
+    tmp_path,
+):
+    """Its run text, run by bash with a fake git first on PATH: the token (from
+    env, never ${{ }} in the script) goes as git's basic auth header, one -c for
+    this command, none stored; the tags and the default branch, forced."""
+    (fetch,) = [
+        step
+        for step in workflow(TEMPLATE, "release.yml")["jobs"]["release"]["steps"]
+        if step.get("name", "").startswith("Fetch")
+    ]
+    assert "${{" not in fetch["run"]
+    fake = tmp_path / "git"
+    fake.write_text('#!/bin/sh\nprintf "%s\\n" "$@" >> "$ARGS"\n')
+    fake.chmod(0o755)
+    token = "ghs_" + "x" * 60  # base64 of it is past 76 characters: no wrapping
+    env = clean_env(
+        PATH=f"{tmp_path}:/usr/bin:/bin", ARGS=str(tmp_path / "args"),
+        TOKEN=token, BRANCH="trunk",
+    )  # fmt: skip
+    run("bash", "-eo", "pipefail", "-c", fetch["run"], cwd=tmp_path, env=env)
+    # One git command (no `git config` stores it), whose -c sets the header.
+    config, header, *fetched = (tmp_path / "args").read_text().splitlines()
+    assert config == "-c"
+    name, basic = header.split("=", 1)
+    assert name == "http.extraheader"
+    scheme, encoded = basic.split(": basic ")
+    assert scheme == "AUTHORIZATION"
+    assert (
+        base64.b64decode(encoded, validate=True).decode() == f"x-access-token:{token}"
+    )
+    assert fetched == [
+        "fetch", "--no-tags", "--force", "origin", "refs/tags/*:refs/tags/*",
+        "refs/heads/trunk:refs/remotes/origin/trunk",
+    ]  # fmt: skip
 
 
 def test_fleet_reports_daily_in_shards_merged_into_one_page_that_can_fail():

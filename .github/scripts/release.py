@@ -1,6 +1,7 @@
 """The release workflow's gate and its GitHub release.
 
     python .github/scripts/release.py vX.Y.Z [--branch main] [--notes FILE] [--publish]
+                                             [--output FILE]
 
 A release is an annotated tag vX.Y.Z on a commit of the default branch (as
 origin/BRANCH has it: what was reviewed and merged) whose version is the
@@ -8,9 +9,15 @@ newest section of CHANGELOG.md as the tag has it: the fleet tool reads
 releases from exactly these. Anything else is refused in one line (exit 1)
 before anything is published. --notes writes that section, its body without
 the heading (the release's title is the tag); --publish makes the GitHub
-release with gh, or, when a re-run finds it made, sets its notes again. Runs
-from the repository's root, with the standard library and git (and gh to
-publish).
+release with gh, or, when a re-run finds it made, sets its notes again.
+
+A release is the newest unless a release (as above) with a higher version is
+on the default branch already; only the newest one updates the services (its
+branches carry every section since each service's release), so an older one
+says which is newer, is published without GitHub's "Latest" mark, and
+--output FILE (the workflow's $GITHUB_OUTPUT) gets newest=false rather than
+newest=true. Runs from the repository's root, with the standard library and
+git (and gh to publish).
 """
 
 import argparse
@@ -75,6 +82,37 @@ def release_notes(tag: str, branch: str = "main") -> str:
     return body + "\n"
 
 
+def newer_release(tag: str, branch: str = "main") -> str | None:
+    """The highest release above ``tag`` on ``branch``, if there is one: an
+    annotated vX.Y.Z tag that origin/BRANCH holds and this gate lets through
+    (one it refuses published nothing and updated no service)."""
+    listed = run(
+        "git", "for-each-ref", "--merged", f"refs/remotes/origin/{branch}",
+        "--format=%(objecttype) %(refname:strip=2)", "refs/tags/v*",
+    )  # fmt: skip
+    if listed.returncode != 0:
+        said = (listed.stderr.strip().splitlines() or ["no message"])[-1]
+        raise Refused(f"cannot list the release tags on {branch}: {said}")
+    wanted = version_of(tag)
+    listed_tags = (line.split(" ", 1) for line in listed.stdout.splitlines())
+    higher = [
+        name
+        for kind, name in listed_tags
+        if kind == "tag" and TAG.fullmatch(name) and version_of(name) > wanted
+    ]
+    for name in sorted(higher, key=version_of, reverse=True):
+        try:
+            release_notes(name, branch)
+        except Refused:
+            continue
+        return name
+    return None
+
+
+def version_of(tag: str) -> tuple[int, ...]:
+    return tuple(map(int, TAG.fullmatch(tag).groups()))
+
+
 def on_branch(tag: str, branch: str, number: str) -> None:
     """Refuse a tag whose commit is not on ``branch`` as the remote has it."""
     tracked = f"refs/remotes/origin/{branch}"
@@ -91,14 +129,17 @@ def on_branch(tag: str, branch: str, number: str) -> None:
         )
 
 
-def publish(tag: str, notes: Path) -> str:
-    """The GitHub release of ``tag`` with ``notes``: made, or its notes set again."""
+def publish(tag: str, notes: Path, newest: bool = True) -> str:
+    """The GitHub release of ``tag`` with ``notes``: made, or its notes set again.
+    GitHub marks a new release "Latest" unless told otherwise: an older one is not."""
     if run("gh", "release", "view", tag, "--json", "tagName").returncode == 0:
         command = ["gh", "release", "edit", tag, "--notes-file", str(notes)]
         done = "notes refreshed"
     else:
         command = ["gh", "release", "create", tag, "--verify-tag", "--title", tag,
                    "--notes-file", str(notes)]  # fmt: skip
+        if not newest:
+            command.append("--latest=false")
         done = "published"
     made = run(*command)
     if made.returncode != 0:
@@ -121,21 +162,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--publish", action="store_true", help="make the GitHub release (needs --notes)"
     )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="append newest=true or newest=false here ($GITHUB_OUTPUT)",
+    )
     arguments = parser.parse_args(argv)
     if arguments.publish and arguments.notes is None:
         parser.error("--publish needs --notes FILE")
+    tag = arguments.tag
     try:
-        notes = release_notes(arguments.tag, arguments.branch)
+        notes = release_notes(tag, arguments.branch)
+        newer = newer_release(tag, arguments.branch)
         if arguments.notes is not None:
             arguments.notes.parent.mkdir(parents=True, exist_ok=True)
             arguments.notes.write_text(notes, encoding="utf-8")
         done = (
-            publish(arguments.tag, arguments.notes) if arguments.publish else "checked"
+            publish(tag, arguments.notes, newer is None)
+            if arguments.publish
+            else "checked"
         )
     except Refused as refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 1
-    print(f"{arguments.tag}: {done}")
+    if arguments.output is not None:
+        with arguments.output.open("a", encoding="utf-8") as output:
+            output.write(f"newest={'false' if newer else 'true'}\n")
+    if newer:
+        done += (
+            f"; {newer} is newer: no update branches for {tag} "
+            f"({newer}'s carry its section)"
+        )
+    print(f"{tag}: {done}")
     return 0
 
 
