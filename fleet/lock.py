@@ -13,10 +13,16 @@ service: uv runs in a scratch folder holding only that file and the starting
 lock, never in the clone that is pushed, reads no configuration file
 (``--no-config``: no ``uv.toml`` or ``[tool.uv]`` setting of the service's,
 the user's or the system's) and builds nothing (``--no-build``). A
-``pyproject.toml`` that locking would have to build (``dynamic`` metadata) or
+``pyproject.toml`` that locking would have to build (``dynamic`` metadata),
 that names another place for packages than the index (``[tool.uv.sources]``,
-a workspace, an index or find-links of its own, a ``name @ URL`` requirement)
-is refused before uv runs: its team locks it.
+a workspace, an index or find-links of its own, a ``name @ URL`` requirement),
+or that sets a uv setting (``resolution``, ``exclude-newer``, ...: uv records
+them in the lock, and ``--no-config`` drops them, so the team's ``uv lock
+--check`` would refuse the lock) is refused before uv runs, as is a service
+with a ``uv.toml``: its team locks it (LockError). So is a pyproject whose
+requirements uv finds no resolution for. Anything else that stops uv (uv
+missing, a timeout, the index unreachable) is the fleet's failure, not the
+team's (LockFailure).
 """
 
 import re
@@ -34,6 +40,7 @@ from fleet.render import Files
 
 LOCK = "uv.lock"
 PYPROJECT = "pyproject.toml"
+UV_TOML = "uv.toml"  # the team's uv reads its settings; the fleet's does not
 INDEX = "https://pypi.org/simple"  # the template's uv.lock is made from it too
 TIMEOUT = 300  # seconds for one service's lock
 # What of the environment uv sees while locking: where its cache is and
@@ -46,12 +53,33 @@ ELSEWHERE = {
     "extra-index-url": "[tool.uv] extra-index-url",
     "find-links": "[tool.uv] find-links",
 }
+# The [tool.uv] keys that are the project's metadata, which uv reads from
+# pyproject.toml with --no-config too (checked with uv 0.13.8: each is in the
+# lock made with --no-config, or an error there, and the team's `uv lock
+# --check`, reading its configuration, takes that lock). Every other key is
+# one of uv's settings, which --no-config drops: uv records many of them in
+# the lock (resolution, prerelease, exclude-newer, ...), and refuses to run
+# at all where required-version says.
+PROJECT_METADATA = frozenset(
+    {
+        "build-backend", "build-constraint-dependencies", "conflicts",
+        "constraint-dependencies", "default-groups", "dependency-groups",
+        "dev-dependencies", "environments", "exclude-dependencies", "managed",
+        "minimum-libc-version", "override-dependencies", "package",
+        "required-environments",
+        "index", "sources", "workspace",  # refused above unless empty
+    }
+)  # fmt: skip
 # A PEP 508 direct reference: the name (and extras), then "@ URL".
 DIRECT_REFERENCE = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 
 
 class LockError(Exception):
-    """Why the branch's uv.lock could not be made, in one line."""
+    """Why the service's uv.lock cannot be made here, in one line: its team locks it."""
+
+
+class LockFailure(Exception):
+    """What failed on the fleet's side while locking, in one line: nothing of the team's."""
 
 
 def needs_lock(base: Files, theirs: Files, merged: Files, conflicts: list[str]) -> bool:
@@ -97,15 +125,21 @@ def requirements(data: dict) -> Iterator[tuple[str, str]]:
         lists += [
             (f"{heading} {name}", listed) for name, listed in table(groups).items()
         ]
-    for key in ("dev-dependencies", "constraint-dependencies", "override-dependencies"):
+    for key in (
+        "dev-dependencies", "constraint-dependencies", "override-dependencies",
+        "build-constraint-dependencies",
+    ):  # fmt: skip
         lists.append((f"[tool.uv] {key}", uv.get(key)))
     for where, listed in lists:
         if isinstance(listed, list):
             yield from ((where, item) for item in listed if isinstance(item, str))
 
 
-def refusal(pyproject: bytes) -> str | None:
-    """Why locking this pyproject.toml could run code or reach past the index, if it could."""
+def refusal(pyproject: bytes, uv_toml: bool = False) -> str | None:
+    """Why locking this pyproject.toml could run code, reach past the index or
+    make a lock the team's uv would not, if it could."""
+    if uv_toml:
+        return f"the service has a {UV_TOML}, whose uv settings the fleet's lock does not apply"
     try:
         data = tomllib.loads(pyproject.decode())
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
@@ -122,6 +156,15 @@ def refusal(pyproject: bytes) -> str | None:
     for key, what in ELSEWHERE.items():
         if uv.get(key):
             return f"pyproject.toml sets {what}: packages from elsewhere than the index"
+    if uv.get("managed") is False:
+        return "pyproject.toml sets [tool.uv] managed = false: uv does not lock it"
+    settings = [key for key in uv if key not in PROJECT_METADATA]
+    if settings:
+        what = "uv settings" if settings[1:] else "a uv setting"
+        return (
+            f"pyproject.toml sets [tool.uv] {', '.join(settings)}, {what} that the "
+            "fleet's lock does not apply (uv lock --no-config)"
+        )
     for where, requirement in requirements(data):
         if DIRECT_REFERENCE.match(requirement):
             return (
@@ -147,14 +190,21 @@ def locking_environment(env: dict[str, str]) -> dict[str, str]:
 
 
 def lock_again(
-    pyproject: bytes | None, ours: bytes | None, theirs: bytes, env: dict[str, str]
+    pyproject: bytes | None,
+    ours: bytes | None,
+    theirs: bytes,
+    env: dict[str, str],
+    uv_toml: bool = False,
 ) -> bytes:
     """The lock ``uv lock`` makes for ``pyproject`` (merged) in a scratch folder,
-    starting from the release's lock (``theirs``) and the service's (``ours``)."""
-    why = "no pyproject.toml" if pyproject is None else refusal(pyproject)
+    starting from the release's lock (``theirs``) and the service's (``ours``);
+    ``uv_toml``: the service has a uv.toml."""
+    why = "no pyproject.toml" if pyproject is None else refusal(pyproject, uv_toml)
+    if why:
+        raise LockError(why)
     uv = uv_binary()
-    if why or not uv:
-        raise LockError(why or "uv is not installed (pip install uv)")
+    if not uv:
+        raise LockFailure("uv is not installed (pip install uv)")
     command = [
         uv, "lock", "--quiet", "--no-build", "--no-config",
         "--default-index", INDEX, "--python", sys.executable,
@@ -169,10 +219,29 @@ def lock_again(
                 capture_output=True, text=True, timeout=TIMEOUT, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
-            raise LockError(f"uv lock took over {TIMEOUT} s") from None
+            raise LockFailure(f"uv lock took over {TIMEOUT} s") from None
+        except OSError as error:
+            raise LockFailure(f"cannot run {uv}: {error.strerror or error}") from None
         if result.returncode != 0:
-            raise LockError(f"uv lock failed: {uv_said(result.stderr)}")
+            raise failure(result.stderr)
         return (project / LOCK).read_bytes()
+
+
+def failure(stderr: str) -> LockError | LockFailure:
+    """The team's when uv finds no versions that satisfy the pyproject's
+    requirements or cannot read it; the fleet's for anything else (the network,
+    the cache when offline, the fleet's Python)."""
+    said = f"uv lock failed: {uv_said(stderr)}"
+    if "the network was disabled" in stderr:  # uv's hint when offline
+        return LockFailure(f"{said} (offline: UV_OFFLINE, from uv's cache)")
+    if re.search(
+        r"^error: (No solution found when resolving dependencies"
+        r"|Failed to parse: `?pyproject\.toml)",
+        stderr,
+        re.M,
+    ):
+        return LockError(said)
+    return LockFailure(said)
 
 
 def uv_said(stderr: str) -> str:

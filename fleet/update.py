@@ -3,10 +3,11 @@
 Each branch starts at the service's default branch and holds one commit: the
 release merged into the service's files (fleet.merge: conflicts keep git's
 markers), its ``uv.lock`` locked again where its dependencies are its own
-(fleet.lock: when that cannot be done here, the release's lock, and PR.md says
-to run ``uv lock``), its ``.cruft.json`` moved to the release, and a message
-carrying the CHANGELOG sections in between. Nothing leaves the machine without
-``--push``; nothing of a service runs without ``--test``.
+(fleet.lock: when the service's pyproject.toml cannot be locked here, the
+release's lock, and PR.md says to run ``uv lock``; when locking fails on the
+fleet's side, no branch), its ``.cruft.json`` moved to the release, and a
+message carrying the CHANGELOG sections in between. Nothing leaves the machine
+without ``--push``; nothing of a service runs without ``--test``.
 """
 
 import json
@@ -20,7 +21,16 @@ from pathlib import Path
 from fleet.changelog import between
 from fleet.fleet_file import Fleet, FleetFileError, Service
 from fleet.git import GitError, git
-from fleet.lock import LOCK, PYPROJECT, LockError, lock_again, needs_lock, uv_binary
+from fleet.lock import (
+    LOCK,
+    PYPROJECT,
+    UV_TOML,
+    LockError,
+    LockFailure,
+    lock_again,
+    needs_lock,
+    uv_binary,
+)
 from fleet.merge import apply_release
 from fleet.pull_request import commit_message, pull_request
 from fleet.releases import Template
@@ -185,9 +195,14 @@ def make_branch(
     )
     if needs_lock(base, theirs, merged, outcome.conflicts):  # made, not merged
         outcome.conflicts = [path for path in outcome.conflicts if path != LOCK]
-        merged[LOCK], outcome.lock, outcome.lock_reason = locked(
-            merged.get(PYPROJECT), clone.files.get(LOCK), theirs[LOCK]
-        )
+        try:
+            merged[LOCK], outcome.lock, outcome.lock_reason = locked(
+                merged, clone.files.get(LOCK), theirs[LOCK]
+            )
+        except LockFailure as error:  # no branch asking the team to fix it
+            outcome.merge, outcome.conflicts = None, []
+            outcome.error = f"no branch: uv.lock not made, on the fleet's side: {error}"
+            return outcome, None
     work = place / "repo"
     write_changes(work, clone.files, merged)
     outcome.branch = f"baseline/{release}"
@@ -219,13 +234,16 @@ def make_branch(
 
 
 def locked(
-    pyproject: bytes | None, ours: bytes | None, theirs: bytes
+    merged: Files, ours: bytes | None, theirs: bytes
 ) -> tuple[bytes, str, str | None]:
-    """The branch's uv.lock, made again, or the release's with why it could not be."""
+    """The branch's uv.lock, made again for its files, or the release's with why
+    they cannot be locked here; LockFailure when the fleet's side failed."""
     with tempfile.TemporaryDirectory(prefix="fleet-lock-home-") as home:
         env = service_environment(Path(home), uv_binary())
+        pyproject, uv_toml = merged.get(PYPROJECT), UV_TOML in merged
         try:
-            return lock_again(pyproject, ours, theirs, env), "locked", None
+            made = lock_again(pyproject, ours, theirs, env, uv_toml)
+            return made, "locked", None
         except LockError as error:
             return theirs, NEEDS_LOCK, str(error)
 

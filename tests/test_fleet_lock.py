@@ -1,14 +1,17 @@
 """An update branch's uv.lock: when it is made again, from what, where, and what is refused."""
 
+import sys
 import tempfile
 import tomllib
 
 import pytest
 
+from fleet import lock as lock_module
 from fleet import update
 from fleet.lock import (
     INDEX,
     LockError,
+    LockFailure,
     lock_again,
     needs_lock,
     refusal,
@@ -17,7 +20,8 @@ from fleet.lock import (
 from fleet.lockfile import LockfileError, read, written
 from fleet.pull_request import pull_request
 from fleet.update import NEEDS_LOCK, Branch, Outcome, locked
-from testkit.commands import clean_env
+from testkit.commands import clean_env, run
+from testkit.lock import UV
 
 HEADER = b'version = 1\nrevision = 5\nrequires-python = ">=3.11"'
 PYPI = f'{{ registry = "{INDEX}" }}'
@@ -194,6 +198,21 @@ REFUSED = {
         "[tool.uv] dev-dependencies",
     ),
     "not-toml": (b"[project\n", "is not TOML"),
+    # uv's settings, recorded in uv.lock and dropped by --no-config: the team's
+    # `uv lock --check` would refuse the lock made without them.
+    "resolution": (
+        STATIC + b'[tool.uv]\nresolution = "lowest-direct"\n',
+        "sets [tool.uv] resolution, a uv setting that the fleet's lock does not apply",
+    ),
+    "exclude-newer": (
+        STATIC + b'[tool.uv]\ndev-dependencies = []\nexclude-newer = "2025-01-01"\n',
+        "sets [tool.uv] exclude-newer, a uv setting",
+    ),
+    "settings": (
+        STATIC + b"[tool.uv]\nrequired-version = '>=0.13'\n[tool.uv.pip]\n",
+        "[tool.uv] required-version, pip, uv settings that",
+    ),
+    "unmanaged": (STATIC + b"[tool.uv]\nmanaged = false\n", "uv does not lock it"),
 }
 
 
@@ -218,7 +237,20 @@ def test_what_locking_would_have_to_build_or_fetch_elsewhere_is_refused(
 )
 def test_a_requirement_from_the_index_is_not_refused(requirement):
     assert refusal(with_dependency(requirement)) is None
-    assert refusal(STATIC + b"[tool.uv]\nrequired-version = '>=0.13'\n") is None
+
+
+def test_the_projects_own_uv_metadata_is_not_refused_but_a_uv_toml_is():
+    """What uv reads from pyproject.toml with --no-config too; a uv.toml beside
+    it holds settings the team's uv applies and the fleet's would not."""
+    metadata = b"[tool.uv]\n" + b"".join(
+        f"{key} = []\n".encode()
+        for key in ("constraint-dependencies", "default-groups", "environments")
+    )
+    assert refusal(STATIC + metadata + b"managed = true\npackage = false\n") is None
+    found = refusal(STATIC, uv_toml=True)
+    assert found == (
+        "the service has a uv.toml, whose uv settings the fleet's lock does not apply"
+    )
 
 
 FAKE_UV = """#!/bin/sh
@@ -228,16 +260,19 @@ printf 'made by the fake uv\\n' > uv.lock
 """
 
 
+def uv_on_path(tmp_path, monkeypatch, script: str) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "uv").write_text(script)
+    (bin_dir / "uv").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{clean_env()['PATH']}")
+
+
 @pytest.fixture
 def fake_uv(tmp_path, monkeypatch):
     """A ``uv`` first on PATH that notes where and how it ran, and writes a lock."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
     record = tmp_path / "uv-ran"
-    uv = bin_dir / "uv"
-    uv.write_text(FAKE_UV.format(record=record))
-    uv.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{clean_env()['PATH']}")
+    uv_on_path(tmp_path, monkeypatch, FAKE_UV.format(record=record))
     return record
 
 
@@ -309,6 +344,21 @@ def test_a_dependency_added_on_the_branch_is_locked():
     assert b'{ name = "blinker", specifier = ">=1.9" }' in made
 
 
+def test_the_projects_own_uv_metadata_is_locked_as_the_teams_uv_would(tmp_path):
+    """Offline: constraints and default groups are read with --no-config too, so
+    the team's uv, reading its configuration, takes the lock as it is."""
+    pyproject = with_dependency("blinker>=1.9") + (
+        b'[dependency-groups]\nlint = ["blinker"]\n'
+        b'[tool.uv]\nconstraint-dependencies = ["blinker<99"]\ndefault-groups = ["lint"]\n'
+    )
+    made = lock_again(pyproject, None, STATIC_LOCK, clean_env(UV_OFFLINE="1"))
+    assert b'constraints = [{ name = "blinker", specifier = "<99" }]' in made
+    assert b'default-groups = ["lint"]' in made
+    (tmp_path / "pyproject.toml").write_bytes(pyproject)
+    (tmp_path / "uv.lock").write_bytes(made)
+    run(UV, "lock", "--check", "--offline", "--python", sys.executable, cwd=tmp_path)
+
+
 def test_a_lock_uv_cannot_make_is_one_line():
     with pytest.raises(LockError) as raised:
         lock_again(
@@ -325,6 +375,75 @@ def test_a_service_without_a_pyproject_gets_one_line():
         lock_again(None, None, STATIC_LOCK, clean_env())
 
 
+NO_SOLUTION = (
+    "error: No solution found when resolving dependencies\n"
+    "  cause: Because only blinker<=1.9.0 is available and your project depends on "
+    "blinker>=99, we can conclude that your project's requirements are unsatisfiable.\n"
+)  # uv 0.13.8's words, as for the others
+UV_SAYS = {
+    "no-solution": (1, NO_SOLUTION, LockError, "No solution found"),
+    "unparsable": (2, "error: Failed to parse: `pyproject.toml`\n", LockError, "parse"),
+    "network": (
+        2,
+        "error: Failed to fetch: https://pypi.org/simple/blinker/\n"
+        "  cause: error sending request for url (https://pypi.org/simple/blinker/)\n"
+        "  cause: client error (Connect)\n",
+        LockFailure,
+        "Failed to fetch: https://pypi.org/simple/blinker/: error sending request",
+    ),
+    "offline": (
+        1,
+        NO_SOLUTION + "\nhint: Packages were unavailable because the network was "
+        "disabled. When the network is disabled, registry packages may only be read "
+        "from the cache.\n",
+        LockFailure,
+        "(offline: UV_OFFLINE, from uv's cache)",
+    ),
+    "interpreter": (
+        2,
+        "error: The requested interpreter resolved to Python 3.11.7, which is "
+        "incompatible with the project's Python requirement: `>=3.12`\n",
+        LockFailure,
+        "incompatible",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "stderr", "kind", "said"), UV_SAYS.values(), ids=UV_SAYS.keys()
+)
+def test_only_what_uv_says_of_the_services_pyproject_is_the_teams_to_lock(
+    tmp_path, monkeypatch, status, stderr, kind, said
+):
+    """uv finding no versions for its requirements, or not reading its
+    pyproject.toml: the team's, needs-uv-lock. The network, the fleet's cache or
+    Python: the fleet's (update makes no branch of it)."""
+    script = f"#!/bin/sh\ncat >&2 <<'EOF'\n{stderr}EOF\nexit {status}\n"
+    uv_on_path(tmp_path, monkeypatch, script)
+    files = {"pyproject.toml": with_dependency("blinker>=99")}
+    if kind is LockError:
+        lock_file, state, reason = locked(files, None, STATIC_LOCK)
+        assert (lock_file, state) == (STATIC_LOCK, NEEDS_LOCK)
+    else:
+        with pytest.raises(LockFailure) as raised:
+            locked(files, None, STATIC_LOCK)
+        reason = str(raised.value)
+    assert reason.startswith("uv lock failed: "), reason
+    assert said in reason, reason
+    assert "\n" not in reason
+
+
+def test_uv_missing_or_too_slow_is_the_fleets_failure(tmp_path, monkeypatch):
+    monkeypatch.setattr(lock_module, "uv_binary", lambda: None)
+    with pytest.raises(LockFailure, match=r"^uv is not installed \(pip install uv\)$"):
+        lock_again(STATIC, None, STATIC_LOCK, clean_env())
+    monkeypatch.undo()
+    uv_on_path(tmp_path, monkeypatch, "#!/bin/sh\nexec sleep 5\n")
+    monkeypatch.setattr(lock_module, "TIMEOUT", 0.2)
+    with pytest.raises(LockFailure, match=r"^uv lock took over 0.2 s$"):
+        lock_again(STATIC, None, STATIC_LOCK, clean_env())
+
+
 def test_a_lock_not_made_leaves_the_releases_lock_and_asks_a_person(
     fake_uv, tmp_path, monkeypatch
 ):
@@ -332,7 +451,8 @@ def test_a_lock_not_made_leaves_the_releases_lock_and_asks_a_person(
         "UV_CACHE_DIR", str(tmp_path / "cache")
     )  # uv is not asked for it
     pyproject = REFUSED["url-dependency"][0]
-    lock_file, state, reason = locked(pyproject, lock(("old", "1.0")), STATIC_LOCK)
+    files = {"pyproject.toml": pyproject}
+    lock_file, state, reason = locked(files, lock(("old", "1.0")), STATIC_LOCK)
     assert (lock_file, state, reason) == (STATIC_LOCK, NEEDS_LOCK, refusal(pyproject))
     assert not fake_uv.exists()
     outcome = Outcome("svc", merge="clean", lock=state, lock_reason=reason)
