@@ -147,6 +147,19 @@ def browser():
         yield launched
 
 
+class Awaited:
+    """The first report ``server`` logs with ``fields``, as a page's ``then``:
+    awaited before the browser's context closes, which would drop the reports
+    Chromium has queued."""
+
+    def __init__(self, server, **fields):
+        self.server, self.fields = server, fields
+        self.found = None
+
+    def __call__(self):
+        self.found = self.server.wait_for(**self.fields)
+
+
 @dataclass
 class Visit:
     nonced: str
@@ -193,17 +206,15 @@ def test_control_without_a_policy_both_scripts_run(browser, headers_off):
 
 def test_over_http_the_block_is_reported_by_report_uri_and_logged(browser, over_http):
     page = f"{over_http.url}/inline"
-    found = []
+    report = Awaited(
+        over_http, document=page, directive="script-src-elem", disposition="enforce"
+    )
     visit(
         browser,
         page,
-        then=lambda: found.append(
-            over_http.wait_for(
-                document=page, directive="script-src-elem", disposition="enforce"
-            )
-        ),
+        then=report,
     )
-    [violation] = found
+    violation = report.found
     assert violation["blocked"] == "inline"
     assert violation["sample"] == ROGUE_SCRIPT[:40]  # 'report-sample': the code's start
     assert "HeadlessChrome" in violation["user_agent"]
@@ -213,18 +224,16 @@ def test_over_http_the_block_is_reported_by_report_uri_and_logged(browser, over_
 
 def test_over_https_the_block_is_reported_by_report_to_and_logged(browser, over_https):
     page = f"{over_https.url}/inline"
-    found = []
+    report = Awaited(
+        over_https, document=page, directive="script-src-elem", disposition="enforce"
+    )
     seen = visit(
         browser,
         page,
-        then=lambda: found.append(
-            over_https.wait_for(
-                document=page, directive="script-src-elem", disposition="enforce"
-            )
-        ),
+        then=report,
     )
     assert (seen.nonced, seen.rogue) == ("ran", "waiting")
-    [violation] = found
+    violation = report.found
     assert violation["sample"] == ROGUE_SCRIPT[:40]
     # Chromium took report-to and left report-uri alone, as REFERENCES measured.
     assert set(over_https.deliveries()) == {"application/reports+json"}
@@ -232,17 +241,17 @@ def test_over_https_the_block_is_reported_by_report_to_and_logged(browser, over_
 
 def test_a_trial_policy_reports_without_blocking(browser, over_http):
     page = f"{over_http.url}/inline"
-    found = []
+    report = Awaited(
+        over_http, document=page, directive="img-src", disposition="report"
+    )
     seen = visit(
         browser,
         page,
-        then=lambda: found.append(
-            over_http.wait_for(document=page, directive="img-src", disposition="report")
-        ),
+        then=report,
     )
     assert seen.picture_width > 0  # the trial blocks nothing
     assert any("The policy is report-only" in m for m in seen.console), seen.console
-    [violation] = found
+    violation = report.found
     assert violation["blocked"] == f"{over_http.url}/static/favicon.svg"
 
 
@@ -278,14 +287,12 @@ def test_the_home_page_says_nothing_in_the_console_over_https(browser, over_http
 def test_a_plain_string_at_a_dom_sink_is_refused_and_reported(browser, over_http):
     """No policy named: the sink refuses the string, no policy may be made."""
     page = f"{over_http.url}/trusted-types"
-    found = []
+    report = Awaited(over_http, document=page, directive="require-trusted-types-for")
     seen = look(
         browser,
         page,
         TRUSTED_TYPES_OUTCOMES,
-        then=lambda: found.append(
-            over_http.wait_for(document=page, directive="require-trusted-types-for")
-        ),
+        then=report,
     )
     assert seen.found == {
         "sink": "TypeError",
@@ -293,7 +300,7 @@ def test_a_plain_string_at_a_dom_sink_is_refused_and_reported(browser, over_http
         "unnamed": "TypeError",
     }
     assert any("requires 'TrustedHTML' assignment" in m for m in seen.console), seen
-    [violation] = found
+    violation = report.found
     assert violation["blocked"] == "trusted-types-sink"
     assert violation["sample"].startswith("Element innerHTML|<b>a plain string")
     assert violation["disposition"] == "enforce"
@@ -301,46 +308,43 @@ def test_a_plain_string_at_a_dom_sink_is_refused_and_reported(browser, over_http
 
 def test_only_the_policy_the_settings_name_can_be_created(browser, over_https):
     page = f"{over_https.url}/trusted-types"
-    found = []
+    report = Awaited(over_https, document=page, directive="trusted-types")
     seen = look(
         browser,
         page,
         TRUSTED_TYPES_OUTCOMES,
-        then=lambda: found.append(
-            over_https.wait_for(document=page, directive="trusted-types")
-        ),
+        then=report,
     )
     assert seen.found == {
         "sink": "TypeError",
         "named": "allowed",
         "unnamed": "TypeError",
     }
-    [violation] = found
+    violation = report.found
     assert violation["blocked"] == "trusted-types-policy"
     assert violation["sample"].startswith("rogue-policy")
 
 
 def test_a_script_without_integrity_or_with_other_bytes_is_blocked(browser, over_https):
     page = f"{over_https.url}/scripts"
-    found = []
+    report = Awaited(
+        over_https,
+        event="integrity-violation",
+        document=page,
+        blocked=f"{over_https.url}/static/app.js?no-integrity",
+    )
     seen = look(
         browser,
         page,
         SCRIPTS_RAN,
-        then=lambda: found.append(
-            over_https.wait_for(
-                event="integrity-violation",
-                document=page,
-                blocked=f"{over_https.url}/static/app.js?no-integrity",
-            )
-        ),
+        then=report,
     )
     assert seen.found == {"whole": "ran"}  # only integrity="{{ sri('app.js') }}"
     assert any(
         "tampered.js" in m and "Failed to find a valid digest" in m
         for m in seen.console
     ), seen.console
-    [violation] = found
+    violation = report.found
     assert violation["directive"] == "script"
     assert violation["disposition"] == "enforce"
 
