@@ -49,7 +49,7 @@ class Judge:
     def code(self, commit: str, answers: dict) -> SecurityCode:
         if not self.merged(commit):  # never rendered, never imported
             raise CodeError(
-                f"{commit[:12]} is on no release or the default branch of the template"
+                f"{commit[:12]} is not on the default branch of the template"
             )
         try:
             files = self.renderer.files(commit, answers)
@@ -82,8 +82,9 @@ class Judge:
         answers = clone.answers if clone is not None else {}
         if commit is not None and not self.merged(commit):
             notes.append(
-                f"its template commit {commit[:12]} is on no release or the default "
-                f"branch: its code is not run; judged by the floor of {self.template.latest} with its answers"
+                f"its template commit {commit[:12]} is not on the template's default "
+                "branch: its code is not run; judged by the floor of "
+                f"{self.template.latest} with its answers"
             )
             commit = None
         elif commit is None:

@@ -66,7 +66,7 @@ PROJECT_METADATA = frozenset(
         "constraint-dependencies", "default-groups", "dependency-groups",
         "dev-dependencies", "environments", "exclude-dependencies", "managed",
         "minimum-libc-version", "override-dependencies", "package",
-        "required-environments",
+        "required-environments", "cache-keys",
         "index", "sources", "workspace",  # refused above unless empty
     }
 )  # fmt: skip
@@ -227,21 +227,28 @@ def lock_again(
         return (project / LOCK).read_bytes()
 
 
+# What uv says when the failure is the fleet's: the network, uv's cache when
+# offline, the fleet's own Python. Any other error is about the pyproject.toml
+# (no versions satisfy it, it does not parse, a requirement or group is
+# malformed): the team's.
+FLEETS_SIDE = re.compile(
+    r"^\s*(?:error|cause|Caused by|hint):.*(?:Failed to fetch|error sending request"
+    r"|failed to (?:connect|lookup)|dns error|timed out|Could not connect"
+    r"|The requested interpreter resolved to|No interpreter found"
+    r"|Failed to (?:download|query) Python)",
+    re.M | re.IGNORECASE,
+)
+
+
 def failure(stderr: str) -> LockError | LockFailure:
-    """The team's when uv finds no versions that satisfy the pyproject's
-    requirements or cannot read it; the fleet's for anything else (the network,
-    the cache when offline, the fleet's Python)."""
+    """The fleet's when uv could not reach the index, its cache or a Python;
+    the team's for anything else uv says of the pyproject.toml."""
     said = f"uv lock failed: {uv_said(stderr)}"
     if "the network was disabled" in stderr:  # uv's hint when offline
         return LockFailure(f"{said} (offline: UV_OFFLINE, from uv's cache)")
-    if re.search(
-        r"^error: (No solution found when resolving dependencies"
-        r"|Failed to parse: `?pyproject\.toml)",
-        stderr,
-        re.M,
-    ):
-        return LockError(said)
-    return LockFailure(said)
+    if FLEETS_SIDE.search(stderr):
+        return LockFailure(said)
+    return LockError(said)
 
 
 def uv_said(stderr: str) -> str:

@@ -1,6 +1,7 @@
 """Releases are the template's annotated tags vMAJOR.MINOR.PATCH on its
-default branch, read from git (a tag on a side branch is no release: the
-release workflow refuses to publish one, and its code is never run here)."""
+default branch whose version is the newest CHANGELOG section at the tag, read
+from git: the tags the release workflow publishes (.github/scripts/release.py
+refuses any other, and its code is never run here)."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,8 @@ class Template:
     @classmethod
     def clone_from(cls, location: str, destination: Path) -> "Template":
         git("clone", "--quiet", "--bare", location, destination)
-        return cls(location, destination, release_tags(destination, "--merged", "HEAD"))
+        tags = release_tags(destination, "--merged", "HEAD")
+        return cls(location, destination, published(destination, tags))
 
     @property
     def latest(self) -> str | None:
@@ -80,6 +82,22 @@ class Template:
         if release is None:
             return list(self.releases)
         return [tag for tag in self.releases if version(tag) > version(release)]
+
+
+def published(clone: Path, tags: list[str]) -> list[str]:
+    """The ``tags`` whose version is the newest CHANGELOG section at the tag."""
+    from fleet.changelog import sections  # which reads versions from here
+
+    kept = []
+    for tag in tags:
+        try:
+            changelog = git("show", f"{tag}:CHANGELOG.md", cwd=clone)
+        except GitError:
+            continue
+        found = sections(changelog)
+        if found and max(found, key=version) == tag:
+            kept.append(tag)
+    return kept
 
 
 def release_tags(clone: Path, *selection: str) -> list[str]:

@@ -230,9 +230,9 @@ def read_row(
         )
     if not template.merged(commit):  # a side branch's code is never run here
         raise Unreadable(
-            f"template commit {commit[:12]} in .cruft.json is on no release or the "
-            f"default branch of {template.location}, so its code is not run: move "
-            "it to a release, "
+            f"template commit {commit[:12]} in .cruft.json is not on the default "
+            f"branch of {template.location}, so its code is not run: move it to a "
+            "release, "
             f"e.g. cruft update --checkout {template.latest}"
         )
     row.baseline = template.release_at(commit)

@@ -233,11 +233,13 @@ def test_template_code_runs_only_from_a_release_or_the_default_branch(fleet, tmp
     git("checkout", "-q", "-", cwd=copy)
     git("commit", "-q", "--allow-empty", "-m", "Merged, not released", cwd=copy)
     unreleased = git("rev-parse", "HEAD", cwd=copy).stdout.strip()
+    # On the default branch, but its CHANGELOG's newest section is another's.
+    git("tag", "-a", "v98.0.0", "-m", "Not a release: no section of its own", cwd=copy)
     template = Template.clone_from(str(copy), tmp_path / "t.git")
     assert template.commit_of(side) == side  # the clone has it
     assert template.merged(unreleased)
     assert not template.merged(side)
-    assert template.latest == fleet.releases.tags[2]  # v99.0.0 is no release
+    assert template.latest == fleet.releases.tags[2]  # v98.0.0, v99.0.0 are none
     judge = Judge(template, Renderer(template.clone, tmp_path), Loader(tmp_path / "c"))
     clone = read_clone(fleet.services["settings"].work)
     clone.commit = side
@@ -247,17 +249,17 @@ def test_template_code_runs_only_from_a_release_or_the_default_branch(fleet, tmp
     assert live == "below-floor"
     assert "Content-Security-Policy missing" in findings
     assert findings[-1] == (
-        f"its template commit {side[:12]} is on no release or the default branch: "
+        f"its template commit {side[:12]} is not on the template's default branch: "
         "its code is not run; "
         f"judged by the floor of {fleet.releases.tags[2]} with its answers"
     )
-    with pytest.raises(CodeError, match="is on no release or the default branch"):
+    with pytest.raises(CodeError, match="is not on the default branch"):
         judge.code(side, clone.answers)
     row = inspect(Service("side", "unused"), clone, template, judge.renderer)
     assert row.error == (
-        f"template commit {side[:12]} in .cruft.json is on no release or the "
-        f"default branch of {template.location}, so its code is not run: move "
-        "it to a release, "
+        f"template commit {side[:12]} in .cruft.json is not on the default "
+        f"branch of {template.location}, so its code is not run: move it to a "
+        "release, "
         f"e.g. cruft update --checkout {fleet.releases.tags[2]}"
     )
     assert not mark.exists()

@@ -137,7 +137,12 @@ def test_the_projects_own_uv_metadata_is_not_refused_but_a_uv_toml_is():
     it holds settings the team's uv applies and the fleet's would not."""
     metadata = b"[tool.uv]\n" + b"".join(
         f"{key} = []\n".encode()
-        for key in ("constraint-dependencies", "default-groups", "environments")
+        for key in (
+            "constraint-dependencies",
+            "default-groups",
+            "environments",
+            "cache-keys",
+        )
     )
     assert refusal(STATIC + metadata + b"managed = true\npackage = false\n") is None
     found = refusal(STATIC, uv_toml=True)
@@ -276,6 +281,27 @@ NO_SOLUTION = (
 UV_SAYS = {
     "no-solution": (1, NO_SOLUTION, LockError, "No solution found"),
     "unparsable": (2, "error: Failed to parse: `pyproject.toml`\n", LockError, "parse"),
+    # A malformed requirement (flask>>=3), as uv 0.13.8 says it under --no-build.
+    "bad-requirement": (
+        2,
+        "error: Failed to build `svc @ file:///tmp/x`\n"
+        "  Caused by: Building source distributions for `svc` is disabled\n",
+        LockError,
+        "Failed to build",
+    ),
+    "bad-group": (
+        2,
+        "error: Project `svc` has malformed dependency groups\n",
+        LockError,
+        "malformed dependency groups",
+    ),
+    "undefined-default-group": (
+        2,
+        "error: Default group `nope` (from `tool.uv.default-groups`) is not defined "
+        "in the project's `dependency-groups` table\n",
+        LockError,
+        "Default group `nope`",
+    ),
     "network": (
         2,
         "error: Failed to fetch: https://pypi.org/simple/blinker/\n"
@@ -308,9 +334,10 @@ UV_SAYS = {
 def test_only_what_uv_says_of_the_services_pyproject_is_the_teams_to_lock(
     tmp_path, monkeypatch, status, stderr, kind, said
 ):
-    """uv finding no versions for its requirements, or not reading its
-    pyproject.toml: the team's, needs-uv-lock. The network, the fleet's cache or
-    Python: the fleet's (update makes no branch of it)."""
+    """The network, the fleet's cache or Python: the fleet's (update makes no
+    branch of it). Anything else uv says of the pyproject.toml (no versions for
+    its requirements, not read, a requirement or group malformed): the team's,
+    needs-uv-lock."""
     script = f"#!/bin/sh\ncat >&2 <<'EOF'\n{stderr}EOF\nexit {status}\n"
     uv_on_path(tmp_path, monkeypatch, script)
     files = {"pyproject.toml": with_dependency("blinker>=99")}
