@@ -137,7 +137,8 @@ def test_the_release_fetch_authenticates_with_the_jobs_token_for_that_command_al
 ):
     """Its run text, run by bash with a fake git first on PATH: the token (from
     env, never ${{ }} in the script) goes as git's basic auth header, one -c for
-    this command, none stored; the tags and the default branch, forced."""
+    this command, none stored, its encoded form masked in the log; the tags and
+    the default branch, forced."""
     (fetch,) = [
         step
         for step in workflow(TEMPLATE, "release.yml")["jobs"]["release"]["steps"]
@@ -152,7 +153,7 @@ def test_the_release_fetch_authenticates_with_the_jobs_token_for_that_command_al
         PATH=f"{tmp_path}:/usr/bin:/bin", ARGS=str(tmp_path / "args"),
         TOKEN=token, BRANCH="trunk",
     )  # fmt: skip
-    run("bash", "-eo", "pipefail", "-c", fetch["run"], cwd=tmp_path, env=env)
+    ran = run("bash", "-eo", "pipefail", "-c", fetch["run"], cwd=tmp_path, env=env)
     # One git command (no `git config` stores it), whose -c sets the header.
     config, header, *fetched = (tmp_path / "args").read_text().splitlines()
     assert config == "-c"
@@ -163,6 +164,7 @@ def test_the_release_fetch_authenticates_with_the_jobs_token_for_that_command_al
     assert (
         base64.b64decode(encoded, validate=True).decode() == f"x-access-token:{token}"
     )
+    assert ran.stdout == f"::add-mask::{encoded}\n"
     assert fetched == [
         "fetch", "--no-tags", "--force", "origin", "refs/tags/*:refs/tags/*",
         "refs/heads/trunk:refs/remotes/origin/trunk",

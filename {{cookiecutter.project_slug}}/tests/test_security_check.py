@@ -281,6 +281,8 @@ def test_redirects_are_followed_on_the_same_origin_only(deployment):
         ("http://example.com:8080/", "https://example.com/", False),
         ("http://example.com/", "https://example.com:8443/", False),
         ("http://example.com/", "https://www.example.com/", False),
+        ("http://example.com/a", "https://example.com/b", False),
+        ("http://example.com", "https://example.com/", True),
     ],
 )
 def test_http_goes_up_to_https_on_the_same_host_only(start, location, followed):

@@ -12,8 +12,8 @@ by its path from its own checkout of the template.
 - Redirects followed on the same origin only (scheme, host and port), at most
   ``MAX_REDIRECTS``: another origin's headers, another port's included, are
   not this page's, and https never goes down to http. The one step between
-  origins followed is http://host/ up to https://host/ (default ports), the
-  first answer of every site that is HTTPS only.
+  origins followed is http://host/path up to https://host/path (default
+  ports, the same path), the first answer of every site that is HTTPS only.
 - A 5xx answer is no answer of the service (a proxy whose upstream is down
   answers 502 with none of its headers); any other answer that is neither a
   page nor a redirect (404, 401) is named besides the headers.
@@ -103,12 +103,13 @@ def redirected(url: str, location: str) -> str:
 
 
 def upgraded(before: SplitResult, after: SplitResult) -> bool:
-    """http://host/ to https://host/, each on its scheme's default port."""
+    """http://host/path to https://host/path, each on its scheme's default port."""
     return (
         (before.scheme, after.scheme) == ("http", "https")
         and before.hostname == after.hostname
         and before.port in (None, 80)
         and after.port in (None, 443)
+        and request_target(before) == request_target(after)
     )
 
 
