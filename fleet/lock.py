@@ -19,10 +19,11 @@ a workspace, an index or find-links of its own, a ``name @ URL`` requirement),
 or that sets a uv setting (``resolution``, ``exclude-newer``, ...: uv records
 them in the lock, and ``--no-config`` drops them, so the team's ``uv lock
 --check`` would refuse the lock) is refused before uv runs, as is a service
-with a ``uv.toml``: its team locks it (LockError). So is a pyproject whose
-requirements uv finds no resolution for. Anything else that stops uv (uv
-missing, a timeout, the index unreachable) is the fleet's failure, not the
-team's (LockFailure).
+with a ``uv.toml``: its team locks it (LockError). So is any other error uv
+gives about the pyproject (no resolution for its requirements, a malformed
+requirement or group). What stops uv on the fleet's side (uv missing, a
+timeout, the index unreachable, uv's cache or the disk, the fleet's Python)
+is the fleet's failure, not the team's (LockFailure).
 """
 
 import re
@@ -227,12 +228,14 @@ def lock_again(
         return (project / LOCK).read_bytes()
 
 
-# What uv says when the failure is the fleet's: the network, uv's cache when
-# offline, the fleet's own Python. Any other error is about the pyproject.toml
-# (no versions satisfy it, it does not parse, a requirement or group is
-# malformed): the team's.
+# What uv says when the failure is the fleet's: the network, uv's cache (when
+# offline, or not writable), the disk (an OS error: the fleet wrote every file
+# uv reads), the fleet's own Python. Any other error is about the
+# pyproject.toml (no versions satisfy it, it does not parse, a requirement or
+# group is malformed): the team's.
 FLEETS_SIDE = re.compile(
     r"^\s*(?:error|cause|Caused by|hint):.*(?:Failed to fetch|error sending request"
+    r"|Failed to initialize cache|\(os error \d+\)"
     r"|failed to (?:connect|lookup)|dns error|timed out|Could not connect"
     r"|The requested interpreter resolved to|No interpreter found"
     r"|Failed to (?:download|query) Python)",

@@ -95,8 +95,9 @@ def published(clone: Path, tags: list[str]) -> list[str]:
         except GitError:
             continue
         found = sections(changelog)
-        if found and max(found, key=version) == tag:
-            kept.append(tag)
+        newest = max(found, key=version) if found else None
+        if newest == tag and found[tag].partition("\n")[2].strip():
+            kept.append(tag)  # a section with something in it, as the gate asks
     return kept
 
 

@@ -79,9 +79,10 @@ SAME_ORIGIN_REFERRER = '("Referrer-Policy", "same-origin")'
 def released_template(destination: Path) -> Releases:
     """This template as it is, tagged as the changelog's newest release, then two more."""
     template = template_repository(destination)
-    major, minor, _ = newest_changelog_release(template / "CHANGELOG.md").split(".")
+    newest = newest_changelog_release(template / "CHANGELOG.md")
+    major, minor, _ = newest.split(".")
     tags = [
-        f"v{major}.{minor}.0",
+        f"v{newest}",  # as the changelog names it: a patch release too
         f"v{major}.{int(minor) + 1}.0",
         f"v{major}.{int(minor) + 2}.0",
     ]

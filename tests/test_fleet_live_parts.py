@@ -17,7 +17,7 @@ from fleet.report import Row, build_report, inspect, see_live
 from fleet.service import read_clone
 from fleet.template_code import CodeError, Loader, literal_settings
 from testkit.commands import git, run
-from testkit.services import SECURITY
+from testkit.services import SECURITY, edit
 
 pytestmark = pytest.mark.xdist_group("fleet")
 
@@ -227,6 +227,8 @@ def test_template_code_runs_only_from_a_release_or_the_default_branch(fleet, tmp
     )
     for module in (copy / SECURITY / "policy.py", copy / "local_extensions.py"):
         module.write_text(module.read_text() + leaving_a_mark)
+    # A section of its own: the tag fails only for being off the default branch.
+    edit(copy / "CHANGELOG.md", "\n## ", "\n## 99.0.0\n\nNot released.\n\n## ")
     git("commit", "-qam", "Not released", cwd=copy)
     side = git("rev-parse", "HEAD", cwd=copy).stdout.strip()
     git("tag", "-a", "v99.0.0", "-m", "Not a release: off the default branch", cwd=copy)

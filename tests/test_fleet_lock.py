@@ -318,6 +318,20 @@ UV_SAYS = {
         LockFailure,
         "(offline: UV_OFFLINE, from uv's cache)",
     ),
+    "cache": (
+        2,
+        "error: Failed to initialize cache at `/nonexistent/uv`\n"
+        "  Caused by: Not a directory (os error 20)\n",
+        LockFailure,
+        "Failed to initialize cache",
+    ),
+    "disk-full": (
+        2,
+        "error: failed to write to file `/tmp/x/uv.lock`: No space left on device "
+        "(os error 28)\n",
+        LockFailure,
+        "No space left on device",
+    ),
     "interpreter": (
         2,
         "error: The requested interpreter resolved to Python 3.11.7, which is "

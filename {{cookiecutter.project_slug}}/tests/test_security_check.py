@@ -281,7 +281,6 @@ def test_redirects_are_followed_on_the_same_origin_only(deployment):
         ("http://example.com:8080/", "https://example.com/", False),
         ("http://example.com/", "https://example.com:8443/", False),
         ("http://example.com/", "https://www.example.com/", False),
-        ("http://example.com/a", "https://example.com/b", False),
         ("http://example.com", "https://example.com/", True),
     ],
 )
@@ -292,6 +291,22 @@ def test_http_goes_up_to_https_on_the_same_host_only(start, location, followed):
     else:
         with pytest.raises(Unreachable, match=r"^redirected to another origin"):
             redirected(start, location)
+
+
+@pytest.mark.parametrize(
+    ("start", "location"),
+    [
+        ("http://example.com/a", "https://example.com/b"),
+        ("http://example.com/a?x=1", "https://example.com/a?x=2"),
+        ("http://example.com/a", "https://example.com/a/"),
+    ],
+)
+def test_up_to_https_at_another_path_names_the_url_to_give(start, location):
+    with pytest.raises(Unreachable) as raised:
+        redirected(start, location)
+    assert str(raised.value) == (
+        f"redirected up to https at another path ({location}): give that URL"
+    )
 
 
 def test_a_redirected_url_is_compared_with_where_it_leads(app, deployment):

@@ -96,6 +96,10 @@ def redirected(url: str, location: str) -> str:
     if before.scheme == "https" and after.scheme != "https":
         raise Unreachable(f"redirected from https to {target}")
     if origin(after) != origin(before) and not upgraded(before, after):
+        if upgraded(before, after._replace(path=before.path, query=before.query)):
+            raise Unreachable(
+                f"redirected up to https at another path ({target}): give that URL"
+            )
         raise Unreachable(
             f"redirected to another origin ({target}): give the URL of a page it serves"
         )
