@@ -12,9 +12,9 @@ import pytest
 from flask import Flask, request
 
 from {{ cookiecutter.package_name }} import security
-from {{ cookiecutter.package_name }}.security import cross_origin, policy, reports
+from {{ cookiecutter.package_name }}.security import cross_origin, reports
+from tests.test_security_policy import unchecked_app as policy_app
 
-SECRET = {"TESTING": True, "SECRET_KEY": "test-only-secret"}
 SERVICE = "https://service.example.com"
 PARTNER = "https://partner.example.com"
 EVIL = "https://evil.example.net"
@@ -23,11 +23,9 @@ METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def unchecked_app(**settings) -> tuple[Flask, list[str]]:
-    """The baked answers and ``settings``, with /change, which takes every
-    method and records each run; the policy not checked yet."""
-    app = Flask(__name__)
-    app.config.from_mapping(SECRET, **policy.BAKED_ANSWERS, TRUSTED_PROXY_HOPS=0)
-    app.config.update(settings)
+    """test_security_policy's app with /change, which takes every method and
+    records each run; the policy not checked yet."""
+    app = policy_app(**settings)
     ran: list[str] = []
 
     @app.route("/change", methods=METHODS)

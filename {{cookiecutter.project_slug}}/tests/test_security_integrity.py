@@ -98,10 +98,11 @@ def test_require_trusted_types_for_is_not_a_setting_to_extend():
     assert "'require-trusted-types-for' is not one it can extend" in message
 
 
-def test_trusted_types_off_is_refused_without_its_exception():
-    message = refusal(TRUSTED_TYPES=False)
-    assert "TRUSTED_TYPES = False is refused" in message
-    assert 'SECURITY_EXCEPTIONS["TRUSTED_TYPES=false"]' in message
+@pytest.mark.parametrize("setting", ["TRUSTED_TYPES", "INTEGRITY_POLICY"])
+def test_either_off_is_refused_without_its_exception(setting):
+    message = refusal(**{setting: False})
+    assert f"{setting} = False is refused" in message
+    assert f'SECURITY_EXCEPTIONS["{setting}=false"]' in message
 
 
 def test_trusted_types_off_with_its_exception_sends_neither_directive(caplog):
@@ -157,12 +158,6 @@ def test_integrity_policy_by_default_reporting_over_https_only():
     assert sent(app).getlist("Reporting-Endpoints") == ['csp="/_security/csp-report"']
     # Over plain HTTP it blocks the same, with no endpoint browsers would not use.
     assert sent(app, base_url=HTTP).getlist("Integrity-Policy") == [INTEGRITY]
-
-
-def test_integrity_policy_off_is_refused_without_its_exception():
-    message = refusal(INTEGRITY_POLICY=False)
-    assert "INTEGRITY_POLICY = False is refused" in message
-    assert 'SECURITY_EXCEPTIONS["INTEGRITY_POLICY=false"]' in message
 
 
 def test_integrity_policy_off_with_its_exception_is_gone(caplog):

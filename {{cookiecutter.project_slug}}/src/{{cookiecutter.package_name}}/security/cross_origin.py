@@ -21,8 +21,6 @@ receiver, and a view under ``override(cross_origin_protection=False)``, are
 past the rule. A safe method costs one set lookup; an unsafe one a few more.
 """
 
-import json
-import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,8 +30,8 @@ from typing import TYPE_CHECKING, Any, cast
 from flask import Flask, Request, Response, request
 
 from .aggregate import Tally
-from .floor import Floor, PolicyError, read_exceptions
-from .reports import TALLIES, cut, log_rate, report_window
+from .floor import Floor, PolicyError, read_exceptions, switched_on
+from .reports import TALLIES, cut, log_rate, report_window, write_line
 
 if TYPE_CHECKING:
     from werkzeug.local import LocalProxy
@@ -83,21 +81,16 @@ def trusted_origins(config: Mapping[str, Any], floor: Floor) -> tuple[str, ...]:
 
 
 def protection_on(config: Mapping[str, Any], floor: Floor) -> bool:
-    value = config.get("CROSS_ORIGIN_PROTECTION", True)
-    if not isinstance(value, bool):
-        raise PolicyError(
-            f"CROSS_ORIGIN_PROTECTION must be true or false, got {value!r}"
-        )
-    if not value:
-        floor.allow(
-            OFF,
-            "CROSS_ORIGIN_PROTECTION = False",
-            "any site could make a visitor's browser post to this service with "
-            "their cookies; let one view take cross-site posts with "
-            "override(cross_origin_protection=False), or trust an origin in "
-            "CSRF_TRUSTED_ORIGINS",
-        )
-    return value
+    return switched_on(
+        config,
+        "CROSS_ORIGIN_PROTECTION",
+        OFF,
+        "any site could make a visitor's browser post to this service with "
+        "their cookies; let one view take cross-site posts with "
+        "override(cross_origin_protection=False), or trust an origin in "
+        "CSRF_TRUSTED_ORIGINS",
+        floor,
+    )
 
 
 def host_and_port(netloc: str, scheme: str) -> tuple[str, int | None] | None:
@@ -118,10 +111,6 @@ def same_host(origin: str, current: Request) -> bool:
         return False
     theirs = host_and_port(netloc, scheme.lower())
     return theirs is not None and theirs == host_and_port(current.host, current.scheme)
-
-
-def write_line(logger: logging.Logger, line: dict[str, Any]) -> None:
-    logger.warning("%s", json.dumps(line))
 
 
 @dataclass

@@ -56,11 +56,18 @@ class Floor:
 
 def required_on(config: Mapping[str, Any], setting: str, floor: Floor) -> bool:
     """A setting of SWITCHED_OFF_BY_EXCEPTION (on unless set): off only by its exception."""
+    key, _, why = SWITCHED_OFF_BY_EXCEPTION[setting]
+    return switched_on(config, setting, key, why, floor)
+
+
+def switched_on(
+    config: Mapping[str, Any], setting: str, key: str, why: str, floor: Floor
+) -> bool:
+    """A true-or-false setting, on unless set: off only by the exception ``key``."""
     value = config.get(setting, True)
     if not isinstance(value, bool):
         raise PolicyError(f"{setting} must be true or false, got {value!r}")
     if not value:
-        key, _, why = SWITCHED_OFF_BY_EXCEPTION[setting]
         floor.allow(key, f"{setting} = False", why)
     return value
 
